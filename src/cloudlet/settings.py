@@ -1,0 +1,133 @@
+"""Settings: frozen dataclasses read from ``CLOUDLET_*`` environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cloudlet.errors import BadRequestError
+
+DEFAULT_DATA_DIR = "./cloudlet-data"
+MB = 1024 * 1024
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise BadRequestError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Cloudlet process needs to know, validated once at start."""
+
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    database_url: str = ""  # empty: SQLite file inside data_dir
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    # Base URL that delivery URLs in API responses point at; empty: http://{host}:{port}
+    public_url: str = ""
+    max_image_bytes: int = 100 * MB
+    max_video_bytes: int = 2048 * MB
+    max_raw_bytes: int = 2048 * MB
+    max_image_pixels: int = 100_000_000
+    fetch_timeout_s: float = 20.0
+    fetch_max_bytes: int = 100 * MB
+    fetch_allow_private: bool = False  # allow upload-from-URL to loopback/private addresses
+    timestamp_window_s: int = 3600
+    chunk_expiry_s: int = 24 * 3600
+    admin_rate_limit: int = 5000  # Admin API calls per hour per cloud
+    demo_cloud: str = "demo"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL of the catalog: PostgreSQL if configured, else SQLite in data_dir."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def base_url(self) -> str:
+        """Where this server is reached; used to build ``url``/``secure_url`` in responses."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    def max_bytes_for(self, resource_type: str) -> int:
+        """The upload size limit for a resource type."""
+        return {
+            "image": self.max_image_bytes,
+            "video": self.max_video_bytes,
+        }.get(resource_type, self.max_raw_bytes)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced (None values are ignored)."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **clean)  # type: ignore[arg-type]
+
+    def validate(self) -> Settings:
+        """Raise BadRequestError for settings that cannot work; return self."""
+        if not 0 < self.port < 65536:
+            raise BadRequestError(f"port must be between 1 and 65535, got {self.port}")
+        if self.workers < 1:
+            raise BadRequestError("workers must be at least 1")
+        if self.database_url and not self.database_url.startswith(("sqlite", "postgres")):
+            raise BadRequestError("CLOUDLET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return self
+
+
+def normalise_database_url(url: str) -> str:
+    """Map ``postgres://`` and ``postgresql://`` onto SQLAlchemy's psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from the environment (``CLOUDLET_*``), then apply CLI overrides."""
+    env = os.environ if env is None else env
+    settings = Settings(
+        data_dir=Path(env.get("CLOUDLET_DATA_DIR") or DEFAULT_DATA_DIR),
+        database_url=env.get("CLOUDLET_DATABASE_URL", ""),
+        host=env.get("CLOUDLET_HOST", "127.0.0.1"),
+        port=_env_int(env, "CLOUDLET_PORT", 8000),
+        public_url=env.get("CLOUDLET_PUBLIC_URL", ""),
+        max_image_bytes=_env_int(env, "CLOUDLET_MAX_IMAGE_BYTES", 100 * MB),
+        max_video_bytes=_env_int(env, "CLOUDLET_MAX_VIDEO_BYTES", 2048 * MB),
+        max_raw_bytes=_env_int(env, "CLOUDLET_MAX_RAW_BYTES", 2048 * MB),
+        max_image_pixels=_env_int(env, "CLOUDLET_MAX_IMAGE_PIXELS", 100_000_000),
+        fetch_max_bytes=_env_int(env, "CLOUDLET_FETCH_MAX_BYTES", 100 * MB),
+        fetch_allow_private=_env_bool(env, "CLOUDLET_FETCH_ALLOW_PRIVATE", False),
+        admin_rate_limit=_env_int(env, "CLOUDLET_ADMIN_RATE_LIMIT", 5000),
+    )
+    if "data_dir" in overrides and overrides["data_dir"] is not None:
+        overrides["data_dir"] = Path(str(overrides["data_dir"]))
+    return settings.with_overrides(**overrides).validate()
