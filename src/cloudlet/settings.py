@@ -41,6 +41,7 @@ class Settings:
     workers: int = 1
     # Base URL that delivery URLs in API responses point at; empty: http://{host}:{port}
     public_url: str = ""
+    public_secure_url: str = ""  # empty: base_url with https://
     max_image_bytes: int = 100 * MB
     max_video_bytes: int = 2048 * MB
     max_raw_bytes: int = 2048 * MB
@@ -79,6 +80,13 @@ class Settings:
         if self.public_url:
             return self.public_url.rstrip("/")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def secure_base_url(self) -> str:
+        """The ``https://`` twin of base_url, used for ``secure_url`` in responses."""
+        if self.public_secure_url:
+            return self.public_secure_url.rstrip("/")
+        return "https://" + self.base_url.split("://", 1)[-1]
 
     def max_bytes_for(self, resource_type: str) -> int:
         """The upload size limit for a resource type."""
@@ -120,6 +128,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         host=env.get("CLOUDLET_HOST", "127.0.0.1"),
         port=_env_int(env, "CLOUDLET_PORT", 8000),
         public_url=env.get("CLOUDLET_PUBLIC_URL", ""),
+        public_secure_url=env.get("CLOUDLET_PUBLIC_SECURE_URL", ""),
         max_image_bytes=_env_int(env, "CLOUDLET_MAX_IMAGE_BYTES", 100 * MB),
         max_video_bytes=_env_int(env, "CLOUDLET_MAX_VIDEO_BYTES", 2048 * MB),
         max_raw_bytes=_env_int(env, "CLOUDLET_MAX_RAW_BYTES", 2048 * MB),

@@ -1,0 +1,60 @@
+"""Composition root: ``create_app(settings)`` wires the concrete backends; nothing else names them."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from cloudlet.catalog.catalog import Catalog
+from cloudlet.errors import CloudletError
+from cloudlet.services.deps import Deps
+from cloudlet.settings import Settings
+from cloudlet.storage.local import LocalStorage
+from cloudlet.web import admin_api, delivery, upload_api
+from cloudlet.web.middleware import RequestIdMiddleware
+from cloudlet.web.ratelimit import HourlyRateLimiter
+from cloudlet.web.responses import (
+    cloudlet_error_handler,
+    http_exception_handler,
+    unexpected_error_handler,
+)
+
+log = logging.getLogger("cloudlet")
+
+
+def build_deps(settings: Settings) -> Deps:
+    """Open the catalog (migrated) and the blob store the settings name."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog(settings.effective_database_url)
+    catalog.migrate()
+    storage = LocalStorage(settings.blob_dir, settings.tmp_dir / "staging")
+    return Deps(settings=settings, catalog=catalog, storage=storage)
+
+
+def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
+    """The ASGI application: Upload API, Admin API and delivery on one server."""
+    deps = deps or build_deps(settings)
+    app = Starlette(
+        routes=[*upload_api.routes, *admin_api.routes, *delivery.routes],
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={
+            CloudletError: cloudlet_error_handler,
+            HTTPException: http_exception_handler,
+            Exception: unexpected_error_handler,
+        },
+        on_shutdown=[deps.catalog.close],
+    )
+    app.state.deps = deps
+    app.state.rate_limiter = HourlyRateLimiter(settings.admin_rate_limit)
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` (one call per worker process): settings from env."""
+    from cloudlet.settings import load_settings
+
+    return create_app(load_settings(os.environ))

@@ -1,0 +1,246 @@
+"""Asset writes: create or overwrite, update, delete. Each is one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from cloudlet.catalog.assets import load_asset
+from cloudlet.catalog.db import Database, insert_or_ignore, upsert
+from cloudlet.catalog.model import Asset, NewAsset
+from cloudlet.catalog.schema import (
+    asset_context,
+    asset_tags,
+    asset_versions,
+    assets,
+    blob_journal,
+    clouds,
+    delete_tokens,
+    to_utc,
+)
+from cloudlet.errors import NotFoundError
+
+# A concurrent insert of the same public_id makes ours fail; the retry then finds the row.
+_CREATE_ATTEMPTS = 5
+
+
+def journal_keys(conn: Connection, keys: Iterable[str], now: datetime) -> None:
+    """Add ``keys`` to the blob journal (a key already there gets the newer time)."""
+    for key in dict.fromkeys(keys):
+        upsert(conn, blob_journal, {"storage_key": key, "created_at": now}, ["created_at"])
+
+
+def unjournal_key(conn: Connection, key: str) -> None:
+    """Remove ``key`` from the blob journal."""
+    conn.execute(sa.delete(blob_journal).where(blob_journal.c.storage_key == key))
+
+
+class AssetWrites(Database):
+    """Changing assets, their tags, context and versions."""
+
+    def create_or_replace_asset(
+        self, cloud_id: int, new: NewAsset, *, overwrite: bool, now: datetime
+    ) -> tuple[Asset, Asset | None, bool]:
+        """Insert the asset or, if (cloud, resource_type, type, public_id) exists:
+
+        - overwrite False: change nothing, return (existing, None, True)   # "existing": true
+        - overwrite True: new version (version = max(now_unix, previous.version + 1)),
+          keep asset_id, replace every field (tags and context included) with the new
+          upload's, record a version row, and mark the previous version's bytes as dropped
+          (its storage_key set to None in its version row).
+
+        Returns (asset, previous_asset_or_None, existing_flag). Runs in ONE transaction that,
+        when the new upload is stored, also removes ``new.storage_key`` from the blob journal
+        and, on overwrite, adds the previous storage key to the journal (so the caller can
+        delete it and a crash leaves a record to sweep); with "existing" the journal is left
+        alone (the unused new blob stays journalled for the caller or the sweeper to delete).
+        New assets get a fresh random asset_id (uuid4 hex) and a first version row;
+        created_at, uploaded_at and updated_at are ``now``. NotFoundError if the cloud does
+        not exist. Safe against concurrent calls for the same public_id: one asset results.
+        """
+        for attempt in range(1, _CREATE_ATTEMPTS + 1):
+            try:
+                with self._write() as conn:
+                    return self._create_or_replace(conn, cloud_id, new, overwrite, now)
+            except IntegrityError:
+                if not self._cloud_exists(cloud_id):
+                    raise NotFoundError(f"Unknown cloud {cloud_id}") from None
+                if attempt == _CREATE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _cloud_exists(self, cloud_id: int) -> bool:
+        with self._read() as conn:
+            return conn.scalar(sa.select(clouds.c.id).where(clouds.c.id == cloud_id)) is not None
+
+    def _create_or_replace(
+        self, conn: Connection, cloud_id: int, new: NewAsset, overwrite: bool, now: datetime
+    ) -> tuple[Asset, Asset | None, bool]:
+        query = sa.select(assets.c.id).where(
+            assets.c.cloud_id == cloud_id,
+            assets.c.resource_type == new.resource_type,
+            assets.c.type == new.type,
+            assets.c.public_id == new.public_id,
+        )
+        pk = conn.scalar(query.with_for_update())
+        if pk is None:
+            return self._insert(conn, cloud_id, new, now), None, False
+        previous = load_asset(conn, pk)
+        assert previous is not None  # locked above
+        if not overwrite:
+            return previous, None, True
+        return self._overwrite(conn, previous, new, now), previous, False
+
+    def _insert(self, conn: Connection, cloud_id: int, new: NewAsset, now: datetime) -> Asset:
+        version = int(to_utc(now).timestamp())
+        values = _asset_values(new, version, now)
+        values.update(cloud_id=cloud_id, asset_id=uuid.uuid4().hex)
+        pk = conn.execute(sa.insert(assets).values(values)).inserted_primary_key[0]
+        self._store_children(conn, pk, new, version, now)
+        unjournal_key(conn, new.storage_key)
+        return _reload(conn, pk)
+
+    def _overwrite(self, conn: Connection, previous: Asset, new: NewAsset, now: datetime) -> Asset:
+        version = max(int(to_utc(now).timestamp()), previous.version + 1)
+        values = _asset_values(new, version, now)
+        conn.execute(sa.update(assets).where(assets.c.id == previous.id).values(values))
+        conn.execute(
+            sa.update(asset_versions)
+            .where(
+                asset_versions.c.asset_pk == previous.id,
+                asset_versions.c.version == previous.version,
+            )
+            .values(storage_key=None)
+        )
+        self._store_children(conn, previous.id, new, version, now)
+        if previous.storage_key != new.storage_key:
+            journal_keys(conn, [previous.storage_key], now)
+        unjournal_key(conn, new.storage_key)
+        return _reload(conn, previous.id)
+
+    def _store_children(
+        self, conn: Connection, pk: int, new: NewAsset, version: int, now: datetime
+    ) -> None:
+        _replace_tags(conn, pk, new.tags)
+        _replace_context(conn, pk, new.context)
+        conn.execute(
+            sa.insert(asset_versions).values(
+                asset_pk=pk,
+                version=version,
+                version_id=new.version_id,
+                storage_key=new.storage_key,
+                bytes=new.bytes,
+                etag=new.etag,
+                format=new.format,
+                width=new.width,
+                height=new.height,
+                created_at=now,
+            )
+        )
+
+    def update_asset(
+        self,
+        asset_pk: int,
+        *,
+        tags: Sequence[str] | None = None,
+        context: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+        now: datetime,
+    ) -> Asset:
+        """Replace the given fields (None: leave alone) and set updated_at to ``now``.
+
+        ``extra`` is merged key by key; a key given with the value None is removed.
+        NotFoundError if the asset does not exist."""
+        with self._write() as conn:
+            current = load_asset(conn, asset_pk, for_update=True)
+            if current is None:
+                raise NotFoundError("Resource not found")
+            values: dict[str, Any] = {"updated_at": now}
+            if tags is not None:
+                _replace_tags(conn, asset_pk, tags)
+            if context is not None:
+                _replace_context(conn, asset_pk, context)
+                values["context"] = dict(context)
+            if extra is not None:
+                merged = {**current.extra, **extra}
+                values["extra"] = {k: v for k, v in merged.items() if v is not None}
+            conn.execute(sa.update(assets).where(assets.c.id == asset_pk).values(values))
+            return _reload(conn, asset_pk)
+
+    def delete_asset(self, asset_pk: int) -> list[str]:
+        """Remove the asset, its tags, context, versions and delete tokens; journal and
+        return their storage keys (current first, then versions still holding bytes,
+        no duplicates). An unknown ``asset_pk`` changes nothing and returns []."""
+        with self._write() as conn:
+            current = conn.scalar(
+                sa.select(assets.c.storage_key).where(assets.c.id == asset_pk).with_for_update()
+            )
+            if current is None:
+                return []
+            held = conn.scalars(
+                sa.select(asset_versions.c.storage_key)
+                .where(
+                    asset_versions.c.asset_pk == asset_pk,
+                    asset_versions.c.storage_key.is_not(None),
+                )
+                .order_by(asset_versions.c.version.desc())
+            ).all()
+            keys = list(dict.fromkeys([current, *held]))
+            for child in (delete_tokens, asset_tags, asset_context, asset_versions):
+                conn.execute(sa.delete(child).where(child.c.asset_pk == asset_pk))
+            conn.execute(sa.delete(assets).where(assets.c.id == asset_pk))
+            journal_keys(conn, keys, datetime.now(UTC))
+            return keys
+
+
+def _asset_values(new: NewAsset, version: int, now: datetime) -> dict[str, Any]:
+    """The assets-table columns an upload sets, on insert and on overwrite alike."""
+    return {
+        "resource_type": new.resource_type,
+        "type": new.type,
+        "public_id": new.public_id,
+        "version": version,
+        "version_id": new.version_id,
+        "format": new.format,
+        "bytes": new.bytes,
+        "width": new.width,
+        "height": new.height,
+        "pages": new.pages,
+        "duration": new.duration,
+        "etag": new.etag,
+        "storage_key": new.storage_key,
+        "original_filename": new.original_filename,
+        "asset_folder": new.asset_folder,
+        "display_name": new.display_name,
+        "placeholder": False,
+        "access_mode": "public",
+        "context": dict(new.context),
+        "extra": dict(new.extra),
+        "created_at": now,
+        "uploaded_at": now,
+        "updated_at": now,
+    }
+
+
+def _replace_tags(conn: Connection, pk: int, tags: Iterable[str]) -> None:
+    conn.execute(sa.delete(asset_tags).where(asset_tags.c.asset_pk == pk))
+    rows = [{"asset_pk": pk, "tag": tag} for tag in dict.fromkeys(tags)]
+    insert_or_ignore(conn, asset_tags, rows)
+
+
+def _replace_context(conn: Connection, pk: int, context: Mapping[str, str]) -> None:
+    conn.execute(sa.delete(asset_context).where(asset_context.c.asset_pk == pk))
+    rows = [{"asset_pk": pk, "key": k, "value": v} for k, v in context.items()]
+    insert_or_ignore(conn, asset_context, rows)
+
+
+def _reload(conn: Connection, pk: int) -> Asset:
+    asset = load_asset(conn, pk)
+    assert asset is not None  # written in this transaction
+    return asset

@@ -1,0 +1,330 @@
+"""Asset reads: lookups, keyset-paginated listings, tags, versions, usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from cloudlet.catalog.cursor import clamp_max_results, decode_cursor, encode_cursor
+from cloudlet.catalog.db import Database, chunks
+from cloudlet.catalog.model import Asset, AssetVersion, Page
+from cloudlet.catalog.schema import asset_context, asset_tags, asset_versions, assets
+from cloudlet.errors import BadRequestError
+
+_ASSET_COLUMNS = [c.name for c in assets.columns]
+_VERSION_FIELDS = [c.name for c in asset_versions.columns]
+_BATCH = 500
+
+
+def load_assets(conn: Connection, rows: Sequence[Row[Any]]) -> list[Asset]:
+    """Assets for ``rows`` of the assets table, in the same order, with their tags."""
+    tags = _tags_by_asset(conn, [row.id for row in rows])
+    return [_asset(row, tags.get(row.id, [])) for row in rows]
+
+
+def load_asset(conn: Connection, asset_pk: int, *, for_update: bool = False) -> Asset | None:
+    """The asset with this primary key, or None (``for_update`` locks the row on PostgreSQL)."""
+    query = sa.select(assets).where(assets.c.id == asset_pk)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return None if row is None else load_assets(conn, [row])[0]
+
+
+def _asset(row: Row[Any], tags: Iterable[str]) -> Asset:
+    values = {name: getattr(row, name) for name in _ASSET_COLUMNS}
+    values["placeholder"] = bool(values["placeholder"])
+    values["context"] = dict(values["context"] or {})
+    values["extra"] = dict(values["extra"] or {})
+    return Asset(tags=tuple(sorted(set(tags))), **values)
+
+
+def _tags_by_asset(conn: Connection, pks: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for part in chunks(pks):
+        query = sa.select(asset_tags.c.asset_pk, asset_tags.c.tag)
+        for pk, tag in conn.execute(query.where(asset_tags.c.asset_pk.in_(part))):
+            found.setdefault(pk, []).append(tag)
+    return found
+
+
+def prefix_condition(column: Any, prefix: str) -> Any:
+    """``column`` starts with ``prefix``, literally, as an index-friendly range.
+
+    A range rather than LIKE: there are no wildcards to escape, and SQLite's LIKE ignores
+    case. It is exact because the compared columns order by code point (see ``schema``).
+    """
+    if not prefix:
+        return sa.true()
+    upper = _successor(prefix)
+    lower = column >= prefix
+    return lower if upper is None else sa.and_(lower, column < upper)
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    stripped = prefix.rstrip(chr(0x10FFFF))
+    if not stripped:
+        return None
+    after = ord(stripped[-1]) + 1
+    if 0xD800 <= after <= 0xDFFF:  # surrogates never occur in stored text
+        after = 0xE000
+    return stripped[:-1] + chr(after)
+
+
+def _after(columns: list[Any], key: list[Any], descending: bool) -> Any:
+    """Rows strictly after ``key`` in the (columns...) ordering: a row-value comparison."""
+    left = sa.tuple_(*columns)
+    right = sa.tuple_(*[sa.literal(v, type_=c.type) for c, v in zip(columns, key, strict=True)])
+    return left < right if descending else left > right
+
+
+def _page(rows: Sequence[Any], limit: int, ordering: str, key_of: Any) -> tuple[list[Any], str]:
+    """Trim the extra row fetched to detect a next page; its cursor or ""."""
+    if len(rows) <= limit:
+        return list(rows), ""
+    kept = list(rows[:limit])
+    return kept, encode_cursor(ordering, key_of(kept[-1]))
+
+
+class AssetReads(Database):
+    """Reading assets. Every query is scoped by ``cloud_id``."""
+
+    def get_asset(self, cloud_id: int, resource_type: str, type: str, public_id: str) -> Asset | None:
+        """The current asset, or None."""
+        query = sa.select(assets).where(
+            assets.c.cloud_id == cloud_id,
+            assets.c.resource_type == resource_type,
+            assets.c.type == type,
+            assets.c.public_id == public_id,
+        )
+        return self._one(query)
+
+    def get_asset_by_asset_id(self, cloud_id: int, asset_id: str) -> Asset | None:
+        """The asset with this ``asset_id`` in the cloud, or None."""
+        query = sa.select(assets).where(
+            assets.c.cloud_id == cloud_id, assets.c.asset_id == asset_id
+        )
+        return self._one(query)
+
+    def get_asset_by_pk(self, asset_pk: int) -> Asset | None:
+        """The asset with this internal primary key, or None (not scoped: pks are internal)."""
+        with self._read() as conn:
+            return load_asset(conn, asset_pk)
+
+    def _one(self, query: Any) -> Asset | None:
+        with self._read() as conn:
+            row = conn.execute(query).first()
+            return None if row is None else load_assets(conn, [row])[0]
+
+    def get_assets_by_public_ids(
+        self, cloud_id: int, resource_type: str, type: str | None, public_ids: Sequence[str]
+    ) -> list[Asset]:
+        """Assets in the order of ``public_ids`` (missing ones skipped). ``type`` None: any
+        type, several assets per public_id then follow each other ordered by type."""
+        base = sa.select(assets).where(
+            assets.c.cloud_id == cloud_id, assets.c.resource_type == resource_type
+        )
+        if type is not None:
+            base = base.where(assets.c.type == type)
+        found = self._select_in(base, assets.c.public_id, list(dict.fromkeys(public_ids)))
+        found.sort(key=lambda a: a.type)
+        rank = {public_id: i for i, public_id in reversed(list(enumerate(public_ids)))}
+        return sorted(found, key=lambda a: rank[a.public_id])
+
+    def get_assets_by_asset_ids(self, cloud_id: int, asset_ids: Sequence[str]) -> list[Asset]:
+        """Assets in the order of ``asset_ids`` (missing ones skipped)."""
+        base = sa.select(assets).where(assets.c.cloud_id == cloud_id)
+        found = self._select_in(base, assets.c.asset_id, list(dict.fromkeys(asset_ids)))
+        rank = {asset_id: i for i, asset_id in reversed(list(enumerate(asset_ids)))}
+        return sorted(found, key=lambda a: rank[a.asset_id])
+
+    def _select_in(self, base: Any, column: Any, values: list[str]) -> list[Asset]:
+        found: list[Asset] = []
+        with self._read() as conn:
+            for part in chunks(values):
+                found.extend(load_assets(conn, conn.execute(base.where(column.in_(part))).all()))
+        return found
+
+    def list_assets(
+        self,
+        cloud_id: int,
+        resource_type: str | None,
+        type: str | None = None,
+        *,
+        prefix: str | None = None,
+        tag: str | None = None,
+        context_key: str | None = None,
+        context_value: str | None = None,
+        start_at: datetime | None = None,
+        direction: str = "desc",
+        max_results: int = 10,
+        cursor: str | None = None,
+    ) -> Page:
+        """Keyset-paginated listing; ``Page.items`` are Assets.
+
+        Order: by (created_at, id) in ``direction`` ("asc" or "desc"); when ``prefix`` is
+        given, by public_id ascending (Cloudinary ignores direction with a prefix).
+        ``start_at``: only assets created at/after it (asc) or at/before it (desc). The cursor
+        is opaque, encodes the last row's sort key and ordering, and stays valid while rows are
+        added or deleted (no offsets). ``prefix`` matches public_id by literal prefix (no
+        wildcards). ``context_key`` alone: assets having that key; with ``context_value``:
+        having exactly that value. Invalid cursors raise BadRequestError.
+        """
+        descending = _descending(direction)
+        query = sa.select(assets).where(assets.c.cloud_id == cloud_id)
+        query = query.where(*_filters(resource_type, type, tag, context_key, context_value))
+        if start_at is not None:
+            at = sa.literal(start_at, type_=assets.c.created_at.type)
+            query = query.where(assets.c.created_at <= at if descending else assets.c.created_at >= at)
+        if prefix is not None:
+            query = query.where(prefix_condition(assets.c.public_id, prefix))
+            descending, ordering = False, "public_id"
+            columns, types = [assets.c.public_id, assets.c.id], (str, int)
+        else:
+            ordering = "created_at:desc" if descending else "created_at:asc"
+            columns, types = [assets.c.created_at, assets.c.id], (datetime, int)
+        if cursor:
+            query = query.where(_after(columns, decode_cursor(cursor, ordering, types), descending))
+        order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
+        limit = clamp_max_results(max_results)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+            kept, next_cursor = _page(rows, limit, ordering, _asset_key(ordering))
+            return Page(items=load_assets(conn, kept), next_cursor=next_cursor or None)
+
+    def list_tags(
+        self,
+        cloud_id: int,
+        resource_type: str,
+        *,
+        prefix: str | None = None,
+        max_results: int = 10,
+        cursor: str | None = None,
+    ) -> Page:
+        """Distinct tags used by assets of the resource type, ascending; items are str."""
+        tag = asset_tags.c.tag
+        query = (
+            sa.select(tag)
+            .select_from(asset_tags.join(assets, assets.c.id == asset_tags.c.asset_pk))
+            .where(assets.c.cloud_id == cloud_id, assets.c.resource_type == resource_type)
+            .group_by(tag)
+            .order_by(tag)
+        )
+        if prefix:
+            query = query.where(prefix_condition(tag, prefix))
+        if cursor:
+            query = query.where(_after([tag], decode_cursor(cursor, "tags", (str,)), False))
+        limit = clamp_max_results(max_results)
+        with self._read() as conn:
+            rows = conn.scalars(query.limit(limit + 1)).all()
+        kept, next_cursor = _page(rows, limit, "tags", lambda t: [t])
+        return Page(items=kept, next_cursor=next_cursor or None)
+
+    def list_versions(self, asset_pk: int) -> list[AssetVersion]:
+        """All versions, newest first."""
+        query = sa.select(asset_versions).where(asset_versions.c.asset_pk == asset_pk)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(asset_versions.c.version.desc())).all()
+        return [_version(row) for row in rows]
+
+    def get_version(self, asset_pk: int, version: int) -> AssetVersion | None:
+        """One version of the asset, or None."""
+        query = sa.select(asset_versions).where(
+            asset_versions.c.asset_pk == asset_pk, asset_versions.c.version == version
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _version(row)
+
+    def iter_all_assets(self, cloud_id: int | None = None) -> Iterator[Asset]:
+        """Every asset (all clouds when None), streamed in batches; used by fsck.
+
+        Each batch is read in its own short transaction, so a long walk holds no locks."""
+        last = 0
+        while True:
+            query = sa.select(assets).where(assets.c.id > last).order_by(assets.c.id)
+            if cloud_id is not None:
+                query = query.where(assets.c.cloud_id == cloud_id)
+            with self._read() as conn:
+                batch = load_assets(conn, conn.execute(query.limit(_BATCH)).all())
+            yield from batch
+            if len(batch) < _BATCH:
+                return
+            last = batch[-1].id
+
+    def referenced_storage_keys(self) -> set[str]:
+        """Every storage key referenced by an asset or a version row (for fsck)."""
+        versions = sa.select(asset_versions.c.storage_key).where(
+            asset_versions.c.storage_key.is_not(None)
+        )
+        query = sa.union(sa.select(assets.c.storage_key), versions)
+        with self._read() as conn:
+            return set(conn.scalars(query))
+
+    def usage(self, cloud_id: int) -> dict[str, int]:
+        """{"resources": n, "storage_bytes": n, "derived_resources": 0} for the cloud.
+
+        storage_bytes counts current originals plus older versions whose bytes are kept."""
+        current = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(assets.c.bytes), 0))
+        kept = (
+            sa.select(sa.func.coalesce(sa.func.sum(asset_versions.c.bytes), 0))
+            .select_from(asset_versions.join(assets, assets.c.id == asset_versions.c.asset_pk))
+            .where(
+                assets.c.cloud_id == cloud_id,
+                asset_versions.c.storage_key.is_not(None),
+                asset_versions.c.storage_key != assets.c.storage_key,
+            )
+        )
+        with self._read() as conn:
+            count, size = conn.execute(current.where(assets.c.cloud_id == cloud_id)).one()
+            older = conn.scalar(kept) or 0
+        return {
+            "resources": int(count),
+            "storage_bytes": int(size) + int(older),
+            "derived_resources": 0,
+        }
+
+
+def _descending(direction: str) -> bool:
+    value = str(direction).lower()
+    if value not in ("asc", "desc"):
+        raise BadRequestError(f"Invalid direction {direction!r}: use asc or desc")
+    return value == "desc"
+
+
+def _filters(
+    resource_type: str | None,
+    type: str | None,
+    tag: str | None,
+    context_key: str | None,
+    context_value: str | None,
+) -> list[Any]:
+    filters: list[Any] = []
+    if resource_type is not None:
+        filters.append(assets.c.resource_type == resource_type)
+    if type is not None:
+        filters.append(assets.c.type == type)
+    if tag is not None:
+        tagged = sa.exists().where(asset_tags.c.asset_pk == assets.c.id, asset_tags.c.tag == tag)
+        filters.append(tagged)
+    if context_key is not None:
+        match = [asset_context.c.asset_pk == assets.c.id, asset_context.c.key == context_key]
+        if context_value is not None:
+            match.append(asset_context.c.value == context_value)
+        filters.append(sa.exists().where(*match))
+    return filters
+
+
+def _asset_key(ordering: str) -> Any:
+    if ordering == "public_id":
+        return lambda row: [row.public_id, row.id]
+    return lambda row: [row.created_at.isoformat(), row.id]
+
+
+def _version(row: Row[Any]) -> AssetVersion:
+    return AssetVersion(**{name: getattr(row, name) for name in _VERSION_FIELDS})

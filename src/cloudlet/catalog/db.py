@@ -1,0 +1,121 @@
+"""Engine set-up and the small transaction helpers the catalog's parts share.
+
+SQLite needs care to be a correct multi-threaded catalog:
+
+- WAL lets readers run while one writer writes; ``busy_timeout`` makes a writer wait for the
+  lock instead of failing at once; ``foreign_keys`` turns on the cascades.
+- Python's sqlite3 module (legacy transaction control) starts transactions only before DML,
+  so a SELECT followed by an UPDATE would not be one transaction. We take over: the driver
+  is told to emit nothing, and we emit ``BEGIN`` ourselves, ``BEGIN IMMEDIATE`` for write
+  transactions so the write lock is taken up front (a deferred read that later upgrades to a
+  write can fail with SQLITE_BUSY in WAL mode, ignoring the busy timeout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from cloudlet.settings import normalise_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "cloudlet_write"
+
+
+def create_catalog_engine(url: str) -> Engine:
+    """An Engine configured for the catalog on SQLite or PostgreSQL."""
+    parsed = make_url(normalise_database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if url.database in (None, "", ":memory:"):
+        # One shared connection, or every checkout would see its own empty database.
+        options["poolclass"] = StaticPool
+    engine = sa.create_engine(url, **options)
+    sa.event.listen(engine, "connect", _sqlite_on_connect)
+    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see the module docstring
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """Holds the engine; the catalog's mixins reach it through ``_read``/``_write``."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_catalog_engine(url)
+        self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for tools and tests)."""
+        return self._engine
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection for reads; its transaction is rolled back at the end."""
+        with self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: committed at the end, rolled back on error."""
+        with self._writer.begin() as conn:
+            yield conn
+
+    @property
+    def _is_postgres(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
+
+
+def insert_or_ignore(conn: Connection, table: sa.Table, values: list[dict[str, Any]]) -> None:
+    """INSERT rows, skipping those that conflict with an existing primary key or unique key."""
+    if values:
+        conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(), values)
+
+
+def upsert(conn: Connection, table: sa.Table, values: dict[str, Any], update: list[str]) -> None:
+    """INSERT a row or, when its primary key exists, update the ``update`` columns."""
+    stmt = _dialect_insert(conn, table).values(values)
+    index = [c.name for c in table.primary_key.columns]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=index, set_={name: stmt.excluded[name] for name in update}
+    )
+    conn.execute(stmt)
+
+
+def _dialect_insert(conn: Connection, table: sa.Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    """``items`` in slices of at most ``size`` (bound-parameter limits)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

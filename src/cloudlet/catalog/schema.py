@@ -1,0 +1,191 @@
+"""The catalog's tables as SQLAlchemy Core metadata.
+
+This is the model the code queries against; ``migrations/versions`` builds the same schema by
+hand, and ``tests/catalog/test_schema.py`` checks that the two agree.
+
+Two column types smooth over backend differences:
+
+- ``UTCDateTime`` stores aware datetimes as UTC and always hands back aware UTC datetimes
+  (SQLite has no time zone support: it stores naive UTC text with microseconds).
+- ``JSONText`` keeps small JSON documents (settings, context, extra) as plain text, so both
+  backends store the same thing and nothing depends on a JSON column type.
+
+``public_id`` and ``tag`` use the "C" collation on PostgreSQL so that ordering and ranges
+compare code points, exactly as SQLite's BINARY collation and Python's ``str`` do; keyset
+cursors and prefix ranges depend on all three agreeing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (naive input is taken as UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = to_utc(value)
+        # SQLite's DATETIME text has no offset; the value is UTC by construction.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else to_utc(value)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class JSONText(sa.TypeDecorator[Any]):
+    """A JSON document stored as text."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def binary_text() -> sa.types.TypeEngine[str]:
+    """Text compared by code point on both backends (see the module docstring)."""
+    return sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+
+
+def _asset_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("assets.id", ondelete="CASCADE")
+
+
+def _cloud_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("clouds.id", ondelete="CASCADE")
+
+
+clouds = sa.Table(
+    "clouds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("api_key", sa.Text, nullable=False, unique=True),
+    sa.Column("api_secret", sa.Text, nullable=False),
+    sa.Column("settings", JSONText, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cloud_id", sa.Integer, sa.ForeignKey("clouds.id"), nullable=False),
+    sa.Column("asset_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("resource_type", sa.String(16), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("public_id", binary_text(), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("version_id", sa.String(32), nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("pages", sa.Integer),
+    sa.Column("duration", sa.Float),
+    sa.Column("etag", sa.Text, nullable=False),
+    sa.Column("storage_key", sa.Text, nullable=False),
+    sa.Column("original_filename", sa.Text, nullable=False),
+    sa.Column("asset_folder", sa.Text, nullable=False),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("placeholder", sa.Boolean, nullable=False),
+    sa.Column("access_mode", sa.String(16), nullable=False),
+    sa.Column("context", JSONText, nullable=False),
+    sa.Column("extra", JSONText, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("uploaded_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Also serves lookups and the public_id-ordered listing of one type.
+    sa.UniqueConstraint("cloud_id", "resource_type", "type", "public_id"),
+    # The created_at-ordered listings, with and without a type filter.
+    sa.Index(None, "cloud_id", "resource_type", "type", "created_at", "id"),
+    sa.Index(None, "cloud_id", "resource_type", "created_at", "id"),
+)
+
+asset_tags = sa.Table(
+    "asset_tags",
+    metadata,
+    sa.Column("asset_pk", sa.Integer, _asset_fk(), primary_key=True),
+    sa.Column("tag", binary_text(), primary_key=True),
+    sa.Index(None, "tag"),
+)
+
+asset_context = sa.Table(
+    "asset_context",
+    metadata,
+    sa.Column("asset_pk", sa.Integer, _asset_fk(), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+asset_versions = sa.Table(
+    "asset_versions",
+    metadata,
+    sa.Column("asset_pk", sa.Integer, _asset_fk(), primary_key=True),
+    sa.Column("version", sa.BigInteger, primary_key=True),
+    sa.Column("version_id", sa.String(32), nullable=False),
+    sa.Column("storage_key", sa.Text),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("etag", sa.Text, nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+upload_presets = sa.Table(
+    "upload_presets",
+    metadata,
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), primary_key=True),
+    sa.Column("name", binary_text(), primary_key=True),
+    sa.Column("unsigned", sa.Boolean, nullable=False),
+    sa.Column("settings", JSONText, nullable=False),
+)
+
+delete_tokens = sa.Table(
+    "delete_tokens",
+    metadata,
+    sa.Column("token", sa.Text, primary_key=True),
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), nullable=False),
+    sa.Column("asset_pk", sa.Integer, _asset_fk(), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+)
+
+blob_journal = sa.Table(
+    "blob_journal",
+    metadata,
+    sa.Column("storage_key", sa.Text, primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,179 @@
+"""The ``cloudlet`` command: serve, clouds, fsck."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from cloudlet.errors import CloudletError
+from cloudlet.services import clouds as clouds_service
+from cloudlet.services.deps import Deps
+from cloudlet.settings import Settings, load_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _deps(ctx: click.Context) -> Deps:
+    from cloudlet.app import build_deps
+
+    settings: Settings = ctx.obj["settings"]
+    if "deps" not in ctx.obj:
+        ctx.obj["deps"] = build_deps(settings)
+    deps: Deps = ctx.obj["deps"]
+    return deps
+
+
+class CloudletGroup(click.Group):
+    """Turn CloudletError into a one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CloudletError as exc:
+            err_console.print(f"[red]error:[/red] {exc.message}")
+            sys.exit(1)
+
+
+@click.group(cls=CloudletGroup)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the catalog and blobs live [env CLOUDLET_DATA_DIR; default ./cloudlet-data].",
+)
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None) -> None:
+    """Cloudlet: a self-hosted, Cloudinary-compatible media asset server."""
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = load_settings(os.environ, data_dir=data_dir)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [default 8000].")
+@click.option("--workers", type=int, default=None, help="Worker processes [default 1].")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Start the server (creates the demo cloud on first start)."""
+    import uvicorn
+
+    from cloudlet.services import chunks
+    from cloudlet.services.fsck import sweep_journal
+
+    settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
+    settings.validate()
+    ctx.obj["settings"] = settings
+    deps = _deps(ctx)
+    sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
+    chunks.sweep_abandoned(deps)
+    cloud, created = clouds_service.ensure_cloud(deps, settings.demo_cloud)
+    _print_welcome(settings, cloud, created)
+    deps.catalog.close()
+    _export_settings(settings)
+    uvicorn.run(
+        "cloudlet.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+def _export_settings(settings: Settings) -> None:
+    """Hand the CLI's choices to the worker processes through the environment."""
+    os.environ["CLOUDLET_DATA_DIR"] = str(settings.data_dir)
+    os.environ["CLOUDLET_HOST"] = settings.host
+    os.environ["CLOUDLET_PORT"] = str(settings.port)
+    if settings.database_url:
+        os.environ["CLOUDLET_DATABASE_URL"] = settings.database_url
+
+
+def _print_welcome(settings: Settings, cloud: object, created: bool) -> None:
+    from cloudlet.catalog.model import Cloud
+
+    assert isinstance(cloud, Cloud)
+    url = clouds_service.cloudinary_url(cloud, settings.base_url)
+    verb = "Created" if created else "Using"
+    console.print(f"\n[bold]{verb} cloud '{cloud.name}'.[/bold] Point the Cloudinary SDKs here:\n")
+    console.print(f"  export CLOUDINARY_URL={url}\n", soft_wrap=True)
+    console.print(
+        "  Python and Node: also set secure=False (cloudinary.config(secure=False) /\n"
+        "  cloudinary.config({secure: false})) so delivery URLs use http://, and never put\n"
+        "  secure=false inside CLOUDINARY_URL (it is read as a truthy string).\n"
+    )
+
+
+@cli.group()
+def clouds() -> None:
+    """Manage clouds (product environments)."""
+
+
+@clouds.command("create")
+@click.argument("name")
+@click.option("--api-key", default=None, help="Use this API key instead of a random one.")
+@click.option("--api-secret", default=None, help="Use this API secret instead of a random one.")
+@click.pass_context
+def clouds_create(ctx: click.Context, name: str, api_key: str | None, api_secret: str | None) -> None:
+    """Create a cloud and print its CLOUDINARY_URL."""
+    deps = _deps(ctx)
+    cloud = clouds_service.create_cloud(deps, name, api_key, api_secret)
+    click.echo(clouds_service.cloudinary_url(cloud, deps.settings.base_url))
+
+
+@clouds.command("list")
+@click.pass_context
+def clouds_list(ctx: click.Context) -> None:
+    """List clouds with their API keys."""
+    deps = _deps(ctx)
+    table = Table("name", "api_key", "created_at")
+    for cloud in deps.catalog.list_clouds():
+        created = cloud.created_at.isoformat(timespec="seconds") if cloud.created_at else ""
+        table.add_row(cloud.name, cloud.api_key, created)
+    console.print(table)
+
+
+@clouds.command("rotate-secret")
+@click.argument("name")
+@click.pass_context
+def clouds_rotate_secret(ctx: click.Context, name: str) -> None:
+    """Give a cloud a new API secret and print its new CLOUDINARY_URL."""
+    deps = _deps(ctx)
+    cloud = clouds_service.rotate_secret(deps, name)
+    click.echo(clouds_service.cloudinary_url(cloud, deps.settings.base_url))
+
+
+@cli.command()
+@click.option("--repair", is_flag=True, help="Fix what is safe to fix (orphan blobs, journal).")
+@click.option("--no-etags", is_flag=True, help="Skip re-hashing every original (faster).")
+@click.pass_context
+def fsck(ctx: click.Context, repair: bool, no_etags: bool) -> None:
+    """Check that the catalog and the blob store agree; exit 1 if problems remain."""
+    from cloudlet.services.fsck import fsck as run_fsck
+
+    deps = _deps(ctx)
+    report = run_fsck(deps, repair=repair, verify_etags=not no_etags)
+    for problem in report.problems:
+        mark = "[green]repaired[/green]" if problem.repaired else "[red]problem[/red]"
+        console.print(f"{mark} {problem.kind}: {problem.key} — {problem.detail}")
+    console.print(
+        f"checked {report.assets_checked} assets and {report.blobs_seen} blobs: "
+        + ("clean" if report.clean else f"{sum(not p.repaired for p in report.problems)} problem(s)")
+    )
+    sys.exit(0 if report.clean else 1)
+
+
+def main() -> None:
+    """Entry point of the ``cloudlet`` console script."""
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""What every use case needs: settings, the catalog, the blob store and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cloudlet.catalog.catalog import Catalog
+from cloudlet.settings import Settings
+from cloudlet.storage.base import Storage
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The collaborators handed to services by the composition root (``cloudlet.app``)."""
+
+    settings: Settings
+    catalog: Catalog
+    storage: Storage
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        """The current time according to this deployment's clock."""
+        return self.clock()

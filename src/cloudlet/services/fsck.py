@@ -1,0 +1,114 @@
+"""Checking that the catalog and the blob store agree, and repairing what is safe to repair."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cloudlet.services.deps import Deps
+from cloudlet.services.staging import file_md5
+
+JOURNAL_GRACE = timedelta(minutes=10)
+
+
+@dataclass
+class Problem:
+    """One disagreement between catalog and blob store."""
+
+    kind: str  # missing_blob | size_mismatch | etag_mismatch | orphan_blob | stale_journal
+    key: str
+    detail: str
+    repaired: bool = False
+
+
+@dataclass
+class FsckReport:
+    """What fsck found (and, with repair, fixed)."""
+
+    assets_checked: int = 0
+    blobs_seen: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing is left unrepaired."""
+        return all(p.repaired for p in self.problems)
+
+
+def sweep_journal(deps: Deps, older_than: datetime | None = None) -> int:
+    """Settle journalled blob keys: drop blobs no row references, forget the rest.
+
+    At start-up (before any request is served) call it with no cut-off; while serving, only
+    entries older than a grace period may be swept since uploads may be in flight."""
+    referenced = deps.catalog.referenced_storage_keys()
+    settled = 0
+    for key in deps.catalog.journal_entries(older_than):
+        if key not in referenced:
+            deps.storage.delete(key)
+        deps.catalog.journal_remove(key)
+        settled += 1
+    return settled
+
+
+def fsck(
+    deps: Deps,
+    *,
+    repair: bool = False,
+    verify_etags: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> FsckReport:
+    """Every asset's original exists with the recorded bytes and etag; no blob lacks a record.
+
+    Repair (safe only): delete orphan blobs and settle stale journal entries. Assets whose
+    bytes are missing or differ are reported, never deleted."""
+    report = FsckReport()
+    if repair:
+        sweep_journal(deps, deps.now() - JOURNAL_GRACE)
+    _check_assets(deps, report, verify_etags, progress)
+    _check_orphans(deps, report, repair)
+    return report
+
+
+def _check_assets(
+    deps: Deps, report: FsckReport, verify_etags: bool, progress: Callable[[int], None] | None
+) -> None:
+    storage = deps.storage
+    for asset in deps.catalog.iter_all_assets():
+        report.assets_checked += 1
+        if progress:
+            progress(report.assets_checked)
+        if asset.placeholder:
+            continue
+        key = asset.storage_key
+        label = f"cloud {asset.cloud_id} {asset.resource_type}/{asset.type}/{asset.public_id}"
+        if not storage.exists(key):
+            report.problems.append(Problem("missing_blob", key, f"{label}: original is missing"))
+            continue
+        size = storage.size(key)
+        if size != asset.bytes:
+            report.problems.append(
+                Problem("size_mismatch", key, f"{label}: {size} bytes, catalog says {asset.bytes}")
+            )
+            continue
+        path = storage.local_path(key)
+        if verify_etags and path is not None and file_md5(path) != asset.etag:
+            report.problems.append(Problem("etag_mismatch", key, f"{label}: etag differs"))
+
+
+def _check_orphans(deps: Deps, report: FsckReport, repair: bool) -> None:
+    referenced = deps.catalog.referenced_storage_keys()
+    journalled = set(deps.catalog.journal_entries())
+    for key in deps.storage.iter_keys():
+        report.blobs_seen += 1
+        if key in referenced:
+            continue
+        if key in journalled:
+            # an upload in flight (or a crash younger than the grace period)
+            report.problems.append(Problem("stale_journal", key, "blob of an unfinished upload"))
+            continue
+        problem = Problem("orphan_blob", key, "blob without a catalog record")
+        if repair:
+            deps.storage.delete(key)
+            problem.repaired = True
+        report.problems.append(problem)
