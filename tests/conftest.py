@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import quote
 
 import psycopg
@@ -33,7 +34,7 @@ def _libpq_url(url: str) -> str:
     return normalise_database_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _postgres_unavailable(reason: str) -> None:
+def _postgres_unavailable(reason: str) -> NoReturn:
     message = f"PostgreSQL not reachable at {postgres_url()}: {reason}"
     if os.environ.get("CI"):
         pytest.fail(message)

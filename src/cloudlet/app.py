@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -35,6 +37,15 @@ def build_deps(settings: Settings) -> Deps:
     return Deps(settings=settings, catalog=catalog, storage=storage)
 
 
+def _lifespan(deps: Deps) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        deps.catalog.close()
+
+    return lifespan
+
+
 def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     """The ASGI application: Upload API, Admin API and delivery on one server."""
     deps = deps or build_deps(settings)
@@ -46,7 +57,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
             HTTPException: http_exception_handler,
             Exception: unexpected_error_handler,
         },
-        on_shutdown=[deps.catalog.close],
+        lifespan=_lifespan(deps),
     )
     app.state.deps = deps
     app.state.rate_limiter = HourlyRateLimiter(settings.admin_rate_limit)

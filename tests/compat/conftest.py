@@ -1,105 +1,22 @@
-"""A real Cloudlet server on a free loopback port, and the real Cloudinary SDK pointed at it."""
+"""Fixtures: a real Cloudlet server and the real Cloudinary SDK pointed at it."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import cloudinary
-import httpx
 import pytest
 
-API_KEY = "123456789012345"
-API_SECRET = "abcdeFGHijkLMNop"
-CLOUD = "compat"
-OTHER_CLOUD = "othercloud"
-OTHER_KEY = "998877665544332"
-OTHER_SECRET = "zyxwvuTSRQponMLK"
-
-
-@dataclass
-class Server:
-    """A running Cloudlet process."""
-
-    base_url: str
-    data_dir: Path
-    process: subprocess.Popen[bytes]
-    env: dict[str, str]
-
-    def cloudinary_url(self, cloud: str = CLOUD, key: str = API_KEY, secret: str = API_SECRET) -> str:
-        host = self.base_url.split("://", 1)[1]
-        return f"cloudinary://{key}:{secret}@{cloud}?upload_prefix={self.base_url}&cname={host}"
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run the ``cloudlet`` CLI against this server's data dir."""
-        return run_cli(self.env, "--data-dir", str(self.data_dir), *args)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cloudlet.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
-    """Create the test clouds with the CLI, start ``cloudlet serve`` and wait until it answers."""
-    env = {**os.environ, "CLOUDLET_DATA_DIR": str(data_dir), **(extra_env or {})}
-    env.pop("CLOUDINARY_URL", None)
-    for name, key, secret in ((CLOUD, API_KEY, API_SECRET), (OTHER_CLOUD, OTHER_KEY, OTHER_SECRET)):
-        done = run_cli(env, "clouds", "create", name, "--api-key", key, "--api-secret", secret)
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cloudlet.cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((data_dir / "server.log").read_text())
-        try:
-            httpx.get(f"{base_url}/v1_1/{CLOUD}/ping", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("server did not start: " + (data_dir / "server.log").read_text())
-    return Server(base_url, data_dir, process, env)
-
-
-def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+from tests.compat.server import Server, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One Cloudlet server for the compatibility suite."""
-    srv = start_server(tmp_path_factory.mktemp("cloudlet-data"))
+    # upload-from-URL tests fetch from a local HTTP server on 127.0.0.1
+    srv = start_server(
+        tmp_path_factory.mktemp("cloudlet-data"), {"CLOUDLET_FETCH_ALLOW_PRIVATE": "true"}
+    )
     yield srv
     stop_server(srv)
 

@@ -101,7 +101,7 @@ class AssetWrites(Database):
         version = int(to_utc(now).timestamp())
         values = _asset_values(new, version, now)
         values.update(cloud_id=cloud_id, asset_id=uuid.uuid4().hex)
-        pk = conn.execute(sa.insert(assets).values(values)).inserted_primary_key[0]
+        pk = conn.execute(sa.insert(assets).values(values).returning(assets.c.id)).scalar_one()
         self._store_children(conn, pk, new, version, now)
         unjournal_key(conn, new.storage_key)
         return _reload(conn, pk)

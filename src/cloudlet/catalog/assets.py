@@ -94,7 +94,9 @@ def _page(rows: Sequence[Any], limit: int, ordering: str, key_of: Any) -> tuple[
 class AssetReads(Database):
     """Reading assets. Every query is scoped by ``cloud_id``."""
 
-    def get_asset(self, cloud_id: int, resource_type: str, type: str, public_id: str) -> Asset | None:
+    def get_asset(
+        self, cloud_id: int, resource_type: str, type: str, public_id: str
+    ) -> Asset | None:
         """The current asset, or None."""
         query = sa.select(assets).where(
             assets.c.cloud_id == cloud_id,
@@ -180,14 +182,13 @@ class AssetReads(Database):
         query = query.where(*_filters(resource_type, type, tag, context_key, context_value))
         if start_at is not None:
             at = sa.literal(start_at, type_=assets.c.created_at.type)
-            query = query.where(assets.c.created_at <= at if descending else assets.c.created_at >= at)
+            query = query.where(
+                assets.c.created_at <= at if descending else assets.c.created_at >= at
+            )
         if prefix is not None:
             query = query.where(prefix_condition(assets.c.public_id, prefix))
-            descending, ordering = False, "public_id"
-            columns, types = [assets.c.public_id, assets.c.id], (str, int)
-        else:
-            ordering = "created_at:desc" if descending else "created_at:asc"
-            columns, types = [assets.c.created_at, assets.c.id], (datetime, int)
+            descending = False
+        ordering, columns, types = _asset_ordering(prefix is not None, descending)
         if cursor:
             query = query.where(_after(columns, decode_cursor(cursor, ordering, types), descending))
         order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
@@ -318,6 +319,16 @@ def _filters(
             match.append(asset_context.c.value == context_value)
         filters.append(sa.exists().where(*match))
     return filters
+
+
+def _asset_ordering(
+    by_public_id: bool, descending: bool
+) -> tuple[str, list[Any], tuple[type, ...]]:
+    """The ordering's cursor name, its sort columns and the types of their cursor values."""
+    if by_public_id:
+        return "public_id", [assets.c.public_id, assets.c.id], (str, int)
+    name = "created_at:desc" if descending else "created_at:asc"
+    return name, [assets.c.created_at, assets.c.id], (datetime, int)
 
 
 def _asset_key(ordering: str) -> Any:

@@ -61,7 +61,9 @@ class Catalog(CloudStore, AssetReads, AssetWrites):
         config = alembic_config()
         with self._write() as conn:
             if self._is_postgres:
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 

@@ -53,8 +53,8 @@ class CloudStore(Database):
         try:
             with self._write() as conn:
                 self._check_cloud_free(conn, name, api_key)
-                pk = conn.execute(sa.insert(clouds).values(values)).inserted_primary_key[0]
-                return _cloud(conn.execute(sa.select(clouds).where(clouds.c.id == pk)).one())
+                row = conn.execute(sa.insert(clouds).values(values).returning(clouds)).one()
+                return _cloud(row)
         except IntegrityError:  # lost a race with an identical create
             raise AlreadyExistsError(f"Cloud {name!r} or its api_key already exists") from None
 
@@ -155,16 +155,18 @@ class CloudStore(Database):
             if row is None:
                 raise NotFoundError(f"Upload preset {name!r} not found")
             preset = _preset(row)
-            values = {
-                "unsigned": preset.unsigned if unsigned is None else unsigned,
-                "settings": {**preset.settings, **settings},
-            }
+            changed = UploadPreset(
+                cloud_id,
+                name,
+                preset.unsigned if unsigned is None else bool(unsigned),
+                {**preset.settings, **settings},
+            )
             conn.execute(
                 sa.update(upload_presets)
                 .where(upload_presets.c.cloud_id == cloud_id, upload_presets.c.name == name)
-                .values(values)
+                .values(unsigned=changed.unsigned, settings=changed.settings)
             )
-        return UploadPreset(cloud_id, name, bool(values["unsigned"]), values["settings"])
+        return changed
 
     def delete_preset(self, cloud_id: int, name: str) -> bool:
         """Remove the preset; True if it existed."""

@@ -46,14 +46,21 @@ def decode_cursor(cursor: str, ordering: str, types: tuple[type, ...]) -> list[A
 
 
 def _typed(item: Any, kind: type) -> Any:
-    if kind is datetime and isinstance(item, str):
-        try:
-            value = datetime.fromisoformat(item)
-        except ValueError as exc:
-            raise BadRequestError(_INVALID) from exc
-        if value.tzinfo is not None:
-            return value
-    # bool is an int subclass; a cursor never holds one.
-    elif isinstance(item, kind) and not isinstance(item, bool):
+    """``item`` as a ``kind`` the database accepts, or BadRequestError."""
+    if kind is datetime:
+        return _aware_datetime(item)
+    if kind is int and type(item) is int and 0 <= item < 2**63:  # not bool, fits BIGINT
+        return item
+    if kind is str and isinstance(item, str) and "\x00" not in item:  # PostgreSQL refuses NUL
         return item
     raise BadRequestError(_INVALID)
+
+
+def _aware_datetime(item: Any) -> datetime:
+    try:
+        value = datetime.fromisoformat(item)
+    except (TypeError, ValueError) as exc:
+        raise BadRequestError(_INVALID) from exc
+    if value.tzinfo is None:
+        raise BadRequestError(_INVALID)
+    return value

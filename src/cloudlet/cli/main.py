@@ -102,12 +102,12 @@ def _print_welcome(settings: Settings, cloud: object, created: bool) -> None:
     assert isinstance(cloud, Cloud)
     url = clouds_service.cloudinary_url(cloud, settings.base_url)
     verb = "Created" if created else "Using"
-    console.print(f"\n[bold]{verb} cloud '{cloud.name}'.[/bold] Point the Cloudinary SDKs here:\n")
-    console.print(f"  export CLOUDINARY_URL={url}\n", soft_wrap=True)
-    console.print(
-        "  Python and Node: also set secure=False (cloudinary.config(secure=False) /\n"
-        "  cloudinary.config({secure: false})) so delivery URLs use http://, and never put\n"
-        "  secure=false inside CLOUDINARY_URL (it is read as a truthy string).\n"
+    click.echo(f"\n{verb} cloud '{cloud.name}'. Point the Cloudinary SDKs here:\n")
+    click.echo(f"  export CLOUDINARY_URL={url}\n")
+    click.echo(
+        "  Python and Node: also set secure=False (Python: cloudinary.config(secure=False),\n"
+        "  Node: cloudinary.config({secure: false})) so delivery URLs use http://; never put\n"
+        "  secure=false inside CLOUDINARY_URL (the SDKs read it as a truthy string).\n"
     )
 
 

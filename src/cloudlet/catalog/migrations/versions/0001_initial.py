@@ -11,6 +11,8 @@ change what this revision does.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -28,7 +30,7 @@ def _when(name: str, nullable: bool = False) -> sa.Column[object]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _asset_pk(table: str) -> list[sa.SchemaItem]:
+def _asset_pk(table: str) -> list[Any]:
     return [
         sa.Column("asset_pk", sa.Integer, nullable=False),
         sa.ForeignKeyConstraint(

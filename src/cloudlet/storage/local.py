@@ -1,0 +1,246 @@
+"""Blobs as plain files under one directory."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from cloudlet.errors import BadRequestError, NotFoundError
+from cloudlet.storage.base import Storage
+
+TEMP_PREFIX = ".tmp-"  # temp and staging files; never a key segment, skipped by iter_keys
+MAX_KEY_LENGTH = 1024
+MAX_SEGMENT_BYTES = 255  # NAME_MAX on Linux and macOS filesystems
+_COPY_CHUNK = 1024 * 1024
+
+
+def validate_key(key: str) -> list[str]:
+    """The key's segments; BadRequestError unless ``key`` is a safe relative path: '/'-separated
+    non-empty segments, none of them ``.`` or ``..`` or starting with the temp-file prefix, no
+    backslash or control character, valid UTF-8, at most 1024 characters."""
+    if not isinstance(key, str) or not _is_clean(key):
+        raise BadRequestError(f"Invalid storage key {key!r}")
+    segments = key.split("/")
+    for segment in segments:
+        if segment in ("", ".", "..") or segment.startswith(TEMP_PREFIX):
+            raise BadRequestError(f"Invalid storage key {key!r}")
+        if len(segment.encode()) > MAX_SEGMENT_BYTES:
+            raise BadRequestError(f"Invalid storage key {key!r}: a path segment is too long")
+    return segments
+
+
+def _is_clean(key: str) -> bool:
+    if not key or len(key) > MAX_KEY_LENGTH or "\\" in key:
+        return False
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in key):
+        return False
+    try:
+        key.encode()  # lone surrogates have no file name
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class LocalStorage(Storage):
+    """Blobs at ``root/<key>``; uploads stream into ``staging`` (same filesystem) first.
+
+    Every write goes to a ``.tmp-`` file in the target directory, is fsynced, renamed over the
+    key with ``os.replace`` and the directory is fsynced, so a key holds either the complete old
+    or the complete new bytes, also across a crash. A key that is a directory prefix of another
+    (``a`` and ``a/b``) cannot exist at the same time, as on any filesystem.
+    """
+
+    def __init__(self, root: Path, staging: Path) -> None:
+        self.root = Path(root).resolve()
+        self.staging = Path(staging).resolve()
+
+    # ------------------------------------------------------------------ paths and staging
+
+    def _path(self, key: str) -> Path:
+        """The file of ``key``, checked to stay under root even through symlinks."""
+        path = self.root.joinpath(*validate_key(key))
+        if not path.resolve().is_relative_to(self.root):
+            raise BadRequestError(f"Invalid storage key {key!r}")
+        return path
+
+    def new_staging_path(self, suffix: str = "") -> Path:
+        """A fresh path in the staging directory (created on demand); ``suffix`` is kept so
+        that tools which sniff by extension still can."""
+        if "/" in suffix or "\\" in suffix or "\0" in suffix or len(suffix) > 32:
+            raise BadRequestError(f"Invalid staging suffix {suffix!r}")
+        self.staging.mkdir(parents=True, exist_ok=True)
+        return self.staging / f"{TEMP_PREFIX}{secrets.token_hex(16)}{suffix}"
+
+    # ------------------------------------------------------------------------------ writes
+
+    def put_file(self, key: str, source: Path) -> None:
+        """Move ``source`` into ``key`` atomically. On failure ``source`` is left in place."""
+        target = self._path(key)
+        _fsync_file(source)
+        self._move_into_place(source, target, key)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Write ``data`` to a staging file, fsync it and rename it over ``key``."""
+        target = self._path(key)
+        tmp = self.new_staging_path()
+        try:
+            with _create_exclusive(tmp) as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            self._move_into_place(tmp, target, key)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _move_into_place(self, source: Path, target: Path, key: str) -> None:
+        """Rename ``source`` over ``target`` and fsync the directory. A concurrent ``delete``
+        may prune a parent directory between its creation and the rename: then retry."""
+        for attempt in range(3):
+            self._make_parents(target)
+            try:
+                os.replace(source, target)
+                break
+            except FileNotFoundError:
+                if attempt == 2 or not source.exists():
+                    raise
+            except IsADirectoryError as exc:
+                raise BadRequestError(f"Storage key conflicts with a folder: {key!r}") from exc
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                self._copy_in(source, target)  # staging on another filesystem: copy, then drop
+                source.unlink()
+                break
+        _fsync_dir(target.parent)
+
+    def _copy_in(self, source: Path, target: Path) -> None:
+        tmp = self._temp_beside(target)
+        try:
+            with source.open("rb") as src, _create_exclusive(tmp) as dst:
+                shutil.copyfileobj(src, dst, _COPY_CHUNK)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @staticmethod
+    def _temp_beside(target: Path) -> Path:
+        return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+
+    def _make_parents(self, target: Path) -> None:
+        """Create the missing directories between root and ``target``, fsyncing each parent
+        so the new entries survive a crash."""
+        missing = []
+        directory = target.parent
+        while not directory.is_dir():
+            missing.append(directory)
+            directory = directory.parent
+        for directory in reversed(missing):
+            try:
+                directory.mkdir(exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as exc:
+                raise BadRequestError(
+                    f"Storage key conflicts with an existing blob: {directory.name!r}"
+                ) from exc
+            _fsync_dir(directory.parent)
+
+    # ------------------------------------------------------------------------------- reads
+
+    def open(self, key: str) -> BinaryIO:
+        """The blob opened for binary reading; NotFoundError if absent."""
+        path = self._path(key)
+        try:
+            return path.open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise NotFoundError(f"Blob not found: {key}") from exc
+
+    def local_path(self, key: str) -> Path | None:
+        """The blob's file; NotFoundError if absent."""
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFoundError(f"Blob not found: {key}")
+        return path
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds a blob."""
+        return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        """The blob's size in bytes; NotFoundError if absent."""
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFoundError(f"Blob not found: {key}")
+        return path.stat().st_size
+
+    # ------------------------------------------------------------------------ delete, list
+
+    def delete(self, key: str) -> bool:
+        """Remove the blob, then its directories that became empty (up to root)."""
+        path = self._path(key)
+        try:
+            path.unlink()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            # PermissionError: unlink() of a directory on macOS.
+            if path.is_file():
+                raise
+            return False
+        _fsync_dir(path.parent)
+        self._remove_empty_parents(path.parent)
+        return True
+
+    def _remove_empty_parents(self, directory: Path) -> None:
+        while directory != self.root and directory.is_relative_to(self.root):
+            try:
+                directory.rmdir()
+            except OSError:
+                return  # not empty (or already gone, or a concurrent writer): stop there
+            directory = directory.parent
+
+    def iter_keys(self, prefix: str = "") -> Iterator[str]:
+        """Every key starting with ``prefix``. The walk starts at the deepest directory that
+        ``prefix`` names, so listing one folder does not read the whole store."""
+        folder, _, _ = prefix.rpartition("/")
+        start = self._path(folder) if folder else self.root  # refuses "../" before any walk
+        return self._walk(start, prefix)
+
+    def _walk(self, start: Path, prefix: str) -> Iterator[str]:
+        for dirpath, dirnames, filenames in os.walk(start):
+            here = Path(dirpath)
+            dirnames[:] = [
+                d for d in dirnames if not d.startswith(TEMP_PREFIX) and here / d != self.staging
+            ]
+            for name in filenames:
+                if name.startswith(TEMP_PREFIX):
+                    continue
+                key = (here / name).relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+
+def _create_exclusive(path: Path) -> BinaryIO:
+    """A new file opened for writing, mode 0666 minus umask (mkstemp would give 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    return os.fdopen(fd, "wb")
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as file:
+        os.fsync(file.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename or new entry in ``directory`` durable (best effort: not every platform
+    can open a directory)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
