@@ -1,4 +1,6 @@
-"""Composition root: ``create_app(settings)`` wires the concrete backends; nothing else names them."""
+"""Composition root: ``create_app(settings)`` wires the concrete backends.
+
+Nothing else names them."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import cloudinary
 import pytest
-
 from tests.compat.server import Server, start_server, stop_server
 
 

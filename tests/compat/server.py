@@ -29,7 +29,9 @@ class Server:
     process: subprocess.Popen[bytes]
     env: dict[str, str]
 
-    def cloudinary_url(self, cloud: str = CLOUD, key: str = API_KEY, secret: str = API_SECRET) -> str:
+    def cloudinary_url(
+        self, cloud: str = CLOUD, key: str = API_KEY, secret: str = API_SECRET
+    ) -> str:
         host = self.base_url.split("://", 1)[1]
         return f"cloudinary://{key}:{secret}@{cloud}?upload_prefix={self.base_url}&cname={host}"
 
@@ -91,5 +93,3 @@ def stop_server(server: Server) -> None:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
-
-

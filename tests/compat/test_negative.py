@@ -13,7 +13,6 @@ import cloudinary.uploader
 import httpx
 import pytest
 from cloudinary.exceptions import AuthorizationRequired, BadRequest, Error
-
 from tests.compat.helpers import make_noise_png, make_png
 from tests.compat.server import (
     API_KEY,
@@ -45,11 +44,15 @@ def small_sdk(small_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def snapshot(server: Server) -> tuple[list[str], list[str]]:
     """Every blob file and every asset id, to compare before and after a bad request."""
-    blobs = sorted(
-        str(p.relative_to(server.data_dir))
-        for p in (server.data_dir / "blobs").rglob("*")
-        if p.is_file()
-    ) if (server.data_dir / "blobs").exists() else []
+    blobs = (
+        sorted(
+            str(p.relative_to(server.data_dir))
+            for p in (server.data_dir / "blobs").rglob("*")
+            if p.is_file()
+        )
+        if (server.data_dir / "blobs").exists()
+        else []
+    )
     assets = cloudinary.api.resources(max_results=500)["resources"]
     return blobs, sorted(a["asset_id"] for a in assets)
 
@@ -137,7 +140,9 @@ def test_clouds_are_isolated(small_sdk: Server, png: Path, monkeypatch: pytest.M
 
 def test_unsigned_without_preset_is_refused(small_sdk: Server, png: Path) -> None:
     before = snapshot(small_sdk)
-    response = post_upload(small_sdk, {"timestamp": str(int(time.time()))}, {"file": png.open("rb")})
+    response = post_upload(
+        small_sdk, {"timestamp": str(int(time.time()))}, {"file": png.open("rb")}
+    )
     assert response.status_code == 400
     assert "Upload preset must be specified" in response.json()["error"]["message"]
     assert_unchanged(small_sdk, before)
@@ -211,7 +216,7 @@ def test_unknown_cloud(small_sdk: Server, png: Path) -> None:
 
 
 def test_unknown_route_is_json_404(small_sdk: Server) -> None:
-    response = httpx.get(f"{small_sdk.base_url}/v1_1/{CLOUD}/nothing/here", auth=(API_KEY, API_SECRET))
+    response = httpx.get(
+        f"{small_sdk.base_url}/v1_1/{CLOUD}/nothing/here", auth=(API_KEY, API_SECRET)
+    )
     assert response.status_code == 404 and "error" in response.json()
-
-

@@ -8,7 +8,6 @@ import cloudinary.api
 import cloudinary.uploader
 import pytest
 from cloudinary.exceptions import NotFound
-
 from tests.compat.helpers import make_png
 
 
@@ -136,7 +135,9 @@ def test_resource_types(sdk: object) -> None:
 
 
 def test_upload_presets_and_unsigned_upload(sdk: object, tmp_path: Path) -> None:
-    cloudinary.api.create_upload_preset(name="unsigned_p", unsigned=True, folder="from_preset", tags="p")
+    cloudinary.api.create_upload_preset(
+        name="unsigned_p", unsigned=True, folder="from_preset", tags="p"
+    )
     preset = cloudinary.api.upload_preset("unsigned_p")
     assert preset["unsigned"] is True and preset["settings"]["folder"] == "from_preset"
     png = make_png(tmp_path / "u.png", 8, 8)

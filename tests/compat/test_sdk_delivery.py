@@ -8,7 +8,6 @@ import cloudinary.uploader
 import cloudinary.utils
 import httpx
 import pytest
-
 from tests.compat.helpers import make_png
 
 

@@ -11,9 +11,8 @@ import cloudinary.utils
 import httpx
 import pytest
 from cloudinary.exceptions import Error as CloudinaryError
-
-from tests.compat.server import API_SECRET, Server
 from tests.compat.helpers import data_uri, file_server, make_jpeg, make_png
+from tests.compat.server import API_SECRET, Server
 
 
 @pytest.fixture()

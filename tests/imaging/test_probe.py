@@ -29,8 +29,9 @@ def _gradient(width: int, height: int, *, alpha: bool = False) -> pyvips.Image:
 
 def _animation(frames: int = 3) -> pyvips.Image:
     still = _gradient(241, 51)
-    strip = pyvips.Image.arrayjoin([still.linear(1, 40 * i).cast("uchar") for i in range(frames)],
-                                   across=1).copy()
+    strip = pyvips.Image.arrayjoin(
+        [still.linear(1, 40 * i).cast("uchar") for i in range(frames)], across=1
+    ).copy()
     strip.set_type(pyvips.GValue.gint_type, "page-height", 51)
     strip.set_type(pyvips.GValue.array_int_type, "delay", [100] * frames)
     return strip
@@ -44,8 +45,18 @@ def _bmp(width: int, height: int, *, pixels: bytes | None = None, v5: bool = Fal
     offset = 14 + dib_size
     size = (offset + row * height) & 0xFFFFFFFF
     dib = struct.pack(
-        "<IiiHHIIiiII", dib_size, width, height, 1, 24, 0, (row * height) & 0xFFFFFFFF,
-        2835, 2835, 0, 0,
+        "<IiiHHIIiiII",
+        dib_size,
+        width,
+        height,
+        1,
+        24,
+        0,
+        (row * height) & 0xFFFFFFFF,
+        2835,
+        2835,
+        0,
+        0,
     )
     return struct.pack("<2sIHHI", b"BM", size, 0, 0, offset) + dib.ljust(dib_size, b"\0") + data
 
@@ -259,8 +270,13 @@ def test_animated_gif_may_be_uploaded_as_video(files):
 
 @pytest.mark.parametrize(
     ("filename", "fmt"),
-    [("random.bin", "bin"), ("Report.PDF", "pdf"), ("archive.tar.gz", "gz"), ("noext", ""),
-     (None, "")],
+    [
+        ("random.bin", "bin"),
+        ("Report.PDF", "pdf"),
+        ("archive.tar.gz", "gz"),
+        ("noext", ""),
+        (None, ""),
+    ],
 )
 def test_raw_format_comes_from_the_filename(files, filename, fmt):
     result = probe(files / "logo.png", "raw", filename=filename)

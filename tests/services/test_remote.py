@@ -38,7 +38,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep pytest output clean
         pass
 
-    def do_GET(self) -> None:  # noqa: C901 - a routing table
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         try:
             if path.startswith("/redirect/"):
@@ -246,7 +246,7 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     [
         "http://127.0.0.1:{port}/files/logo.png",
         "http://localhost/",
-        "http://LOCALHOST./x",
+        "http://LOCALHOST:8080/x",
         "http://[::1]/",
         "http://169.254.169.254/latest/meta-data/",
         "http://[fd00:ec2::254]/",
@@ -281,14 +281,45 @@ def test_redirect_to_a_private_address_is_refused(monkeypatch, base, tmp_path):
 @pytest.mark.parametrize(
     "address",
     [
-        "127.0.0.1", "127.255.255.254", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-        "192.168.1.1", "169.254.169.254", "169.254.0.1", "100.64.0.1", "100.127.255.255",
-        "0.0.0.0", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
-        "198.18.0.1", "192.0.2.1", "192.0.0.192", "100.100.100.200",
-        "::", "::1", "fe80::1", "fe80::1%eth0", "fec0::1", "fc00::1", "fd12:3456::1",
-        "fd00:ec2::254", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::127.0.0.1",
-        "2002:7f00:1::1", "2002:a00:1::1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe",
-        "2001:db8::1", "2001::1", "not an address", "",
+        "127.0.0.1",
+        "127.255.255.254",
+        "10.1.2.3",
+        "172.16.0.1",
+        "172.31.255.255",
+        "192.168.1.1",
+        "169.254.169.254",
+        "169.254.0.1",
+        "100.64.0.1",
+        "100.127.255.255",
+        "0.0.0.0",
+        "224.0.0.1",
+        "239.255.255.250",
+        "240.0.0.1",
+        "255.255.255.255",
+        "198.18.0.1",
+        "192.0.2.1",
+        "192.0.0.192",
+        "100.100.100.200",
+        "::",
+        "::1",
+        "fe80::1",
+        "fe80::1%eth0",
+        "fec0::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "fd00:ec2::254",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::127.0.0.1",
+        "2002:7f00:1::1",
+        "2002:a00:1::1",
+        "64:ff9b::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "2001:db8::1",
+        "2001::1",
+        "not an address",
+        "",
     ],
 )
 def test_guard_refuses(address):
@@ -297,9 +328,18 @@ def test_guard_refuses(address):
 
 @pytest.mark.parametrize(
     "address",
-    ["8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1",
-     "2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:8.8.8.8", "2002:808:808::1",
-     "64:ff9b::808:808"],
+    [
+        "8.8.8.8",
+        "1.1.1.1",
+        "93.184.216.34",
+        "172.32.0.1",
+        "100.128.0.1",
+        "2606:4700:4700::1111",
+        "2a00:1450:4001::200e",
+        "::ffff:8.8.8.8",
+        "2002:808:808::1",
+        "64:ff9b::808:808",
+    ],
 )
 def test_guard_allows_public_addresses(address):
     assert is_public_address(address) is True
@@ -348,8 +388,11 @@ def test_connects_to_the_checked_address_with_the_original_host(base, tmp_path, 
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ssl.SSLContext]]:
-    """An HTTPS server on 127.0.0.1 with a self-signed certificate for cdn.example.test."""
+def tls(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, ssl.SSLContext, list[str | None]]]:
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate for cdn.example.test; the
+    list records the SNI name of every handshake."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a test certificate")
     d = tmp_path_factory.mktemp("tls")
@@ -361,18 +404,21 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ssl.SSL
     )  # fmt: skip
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(d / "cert.pem", d / "key.pem")
+    names: list[str | None] = []
+    server_context.sni_callback = lambda sock, name, context: names.append(name)
     client_context = ssl.create_default_context(cafile=str(d / "cert.pem"))
     for url in _serve(server_context):
-        yield url, client_context
+        yield url, client_context, names
 
 
 def test_https_pinning_keeps_sni_and_certificate_checks(tls, tmp_path, fake_dns):
-    base, client_context = tls
+    base, client_context, sni_names = tls
     port = base.rsplit(":", 1)[1]
     dest = tmp_path / "out"
     url = f"https://cdn.example.test:{port}/host"
     _fetch(url, dest, allow_private=False, verify=client_context)
     assert dest.read_bytes() == f"cdn.example.test:{port}".encode()
+    assert sni_names[-1] == "cdn.example.test"
     # Same server, another name: the certificate does not cover it, so the check must fail.
     with pytest.raises(BadRequestError, match="Resource not found"):
         _fetch(f"https://other.example.test:{port}/host", dest, allow_private=False,
@@ -428,8 +474,9 @@ def _b64(data: bytes) -> str:
 )
 def test_data_uris(tmp_path, uri, content_type, data):
     dest = tmp_path / "out"
-    assert decode_data_uri(uri, dest, max_bytes=10**6) == FetchedFile("file", content_type,
-                                                                      len(data))
+    assert decode_data_uri(uri, dest, max_bytes=10**6) == FetchedFile(
+        "file", content_type, len(data)
+    )
     assert dest.read_bytes() == data
 
 

@@ -121,7 +121,9 @@ def clouds() -> None:
 @click.option("--api-key", default=None, help="Use this API key instead of a random one.")
 @click.option("--api-secret", default=None, help="Use this API secret instead of a random one.")
 @click.pass_context
-def clouds_create(ctx: click.Context, name: str, api_key: str | None, api_secret: str | None) -> None:
+def clouds_create(
+    ctx: click.Context, name: str, api_key: str | None, api_secret: str | None
+) -> None:
     """Create a cloud and print its CLOUDINARY_URL."""
     deps = _deps(ctx)
     cloud = clouds_service.create_cloud(deps, name, api_key, api_secret)
@@ -165,7 +167,11 @@ def fsck(ctx: click.Context, repair: bool, no_etags: bool) -> None:
         console.print(f"{mark} {problem.kind}: {problem.key} — {problem.detail}")
     console.print(
         f"checked {report.assets_checked} assets and {report.blobs_seen} blobs: "
-        + ("clean" if report.clean else f"{sum(not p.repaired for p in report.problems)} problem(s)")
+        + (
+            "clean"
+            if report.clean
+            else f"{sum(not p.repaired for p in report.problems)} problem(s)"
+        )
     )
     sys.exit(0 if report.clean else 1)
 

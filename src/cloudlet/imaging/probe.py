@@ -44,7 +44,7 @@ _VIPS_FORMATS = {
     "svg": "svg",
 }
 # Loaders that decode at a reduced scale for the integrity check (keyword -> value).
-_VIPS_REDUCE = {"jpeg": {"shrink": 8}, "webp": {"scale": 0.125}}
+_VIPS_REDUCE: dict[str, dict[str, Any]] = {"jpeg": {"shrink": 8}, "webp": {"scale": 0.125}}
 # Loaders whose pages all have one size, so n=-1 can load them as one tall strip.
 _ANIMATED_LOADERS = frozenset({"nsgif", "gif", "webp"})
 _SVG_CHECK_SIZE = 256  # longest side an SVG is rendered at to check it renders at all
@@ -71,7 +71,7 @@ _AV_MEDIA_FORMATS: dict[str, tuple[str, frozenset[str]]] = {
     "gif": ("gif", frozenset({"gif"})),
 }
 _WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "vorbis", "opus"})
-# ISO-BMFF brands of HEIF/AVIF still images: these are images even though the MP4 demuxer reads them.
+# ISO-BMFF brands of HEIF/AVIF images: images, even though the MP4 demuxer reads them.
 _IMAGE_BRANDS = frozenset({"avif", "avis", "heic", "heix", "heim", "heis", "mif1", "msf1"})
 _MAX_PACKETS_TO_FIRST_FRAME = 500
 
@@ -185,9 +185,7 @@ def _loader_key(loader: str) -> str:
 
 def _vips_load(path: Path, loader: str, **options: Any) -> pyvips.Image:
     source = pyvips.Source.new_from_file(str(path))
-    return pyvips.Operation.call(
-        loader, source, access="sequential", fail_on="error", **options
-    )
+    return pyvips.Operation.call(loader, source, access="sequential", fail_on="error", **options)
 
 
 def _probe_vips_image(path: Path, loader: str, max_pixels: int) -> ProbeResult:
@@ -226,7 +224,7 @@ def _check_vips_pixels(path: Path, loader: str, header: pyvips.Image, max_pixels
     ``max_pixels`` (animations only: TIFF and HEIF pages may differ in size); otherwise
     only the first page is."""
     key = _loader_key(loader)
-    options: dict[str, Any] = dict(_VIPS_REDUCE.get(key, {}))
+    options: dict[str, Any] = {**_VIPS_REDUCE.get(key, {})}
     if key == "svg":
         options["scale"] = min(1.0, _SVG_CHECK_SIZE / max(header.width, header.height))
     pages = _page_count(header)

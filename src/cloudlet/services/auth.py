@@ -124,7 +124,9 @@ def _unsigned_preset(
     if preset is None:
         raise BadRequestError("Upload preset must be specified when using unsigned upload")
     if not preset.unsigned:
-        raise BadRequestError(f"Upload preset must be whitelisted for unsigned uploads: {preset.name}")
+        raise BadRequestError(
+            f"Upload preset must be whitelisted for unsigned uploads: {preset.name}"
+        )
     return preset
 
 

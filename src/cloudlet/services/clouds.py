@@ -62,8 +62,6 @@ def rotate_secret(deps: Deps, name: str) -> Cloud:
     return deps.catalog.set_cloud_secret(name, new_api_secret())
 
 
-
-
 def cloud_settings(cloud: Cloud) -> dict[str, object]:
     """The cloud's settings with defaults filled in."""
     return {**DEFAULT_CLOUD_SETTINGS, **cloud.settings}

@@ -62,9 +62,7 @@ def list_presets(deps: Deps, cloud: Cloud, params: Mapping[str, Any]) -> dict[st
     return body
 
 
-def update_preset(
-    deps: Deps, cloud: Cloud, name: str, params: Mapping[str, Any]
-) -> dict[str, Any]:
+def update_preset(deps: Deps, cloud: Cloud, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """``PUT /upload_presets/{name}`` → ``{"message": "updated"}``."""
     if deps.catalog.get_preset(cloud.id, name) is None:
         raise NotFoundError(f"Upload preset {name} not found")

@@ -133,7 +133,9 @@ def get_resource(
     deps: Deps, cloud: Cloud, resource_type: str, type: str, public_id: str
 ) -> dict[str, Any]:
     """``GET /resources/{rt}/{type}/{public_id}``."""
-    return full_resource(deps.settings, cloud, find_asset(deps, cloud, resource_type, type, public_id))
+    return full_resource(
+        deps.settings, cloud, find_asset(deps, cloud, resource_type, type, public_id)
+    )
 
 
 def get_resource_by_asset_id(deps: Deps, cloud: Cloud, asset_id: str) -> dict[str, Any]:
@@ -175,7 +177,9 @@ def update_resource(
     return full_resource(deps.settings, cloud, updated)
 
 
-def list_tags(deps: Deps, cloud: Cloud, resource_type: str, params: Mapping[str, Any]) -> dict[str, Any]:
+def list_tags(
+    deps: Deps, cloud: Cloud, resource_type: str, params: Mapping[str, Any]
+) -> dict[str, Any]:
     """``GET /tags/{rt}``: distinct tags, optionally by prefix, paged."""
     check_resource_type(resource_type)
     page = deps.catalog.list_tags(

@@ -113,9 +113,7 @@ def store_staged(
     probed = _convert_if_asked(deps, options, staged, probed)
     plan = plan_upload(options, probed, filename)
     asset, existing, overwritten = _commit(deps, cloud, probed, staged, plan)
-    result = upload_result(
-        deps.settings, cloud, asset, existing=existing, overwritten=overwritten
-    )
+    result = upload_result(deps.settings, cloud, asset, existing=existing, overwritten=overwritten)
     if as_bool(options, "return_delete_token") and not existing:
         result["delete_token"] = _issue_delete_token(deps, cloud, asset)
     return result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
@@ -70,13 +72,12 @@ async def deliver(request: Request) -> Response:
     return StreamingResponse(_chunks(stream), media_type=found.content_type, headers=headers)
 
 
-def _chunks(stream: object) -> object:
-    read = stream.read  # type: ignore[attr-defined]
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
     try:
-        while block := read(256 * 1024):
+        while block := stream.read(256 * 1024):
             yield block
     finally:
-        stream.close()  # type: ignore[attr-defined]
+        stream.close()
 
 
 routes = [Route("/{cloud}/{rest:path}", deliver, methods=["GET", "HEAD"])]
