@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import cloudinary
 import pytest
 from tests.compat.server import Server, start_server, stop_server
+from tests.conftest import fresh_postgres_schema
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One Cloudlet server for the compatibility suite."""
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One Cloudlet server per catalog backend; the whole SDK suite runs against each."""
     # upload-from-URL tests fetch from a local HTTP server on 127.0.0.1
-    srv = start_server(
-        tmp_path_factory.mktemp("cloudlet-data"), {"CLOUDLET_FETCH_ALLOW_PRIVATE": "true"}
-    )
-    yield srv
-    stop_server(srv)
+    env = {"CLOUDLET_FETCH_ALLOW_PRIVATE": "true"}
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            env["CLOUDLET_DATABASE_URL"] = stack.enter_context(fresh_postgres_schema())
+        srv = start_server(tmp_path_factory.mktemp(f"cloudlet-{request.param}"), env)
+        stack.callback(stop_server, srv)
+        yield srv
 
 
 @pytest.fixture()

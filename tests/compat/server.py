@@ -56,15 +56,18 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
+def start_server(
+    data_dir: Path, extra_env: dict[str, str] | None = None, *, create_clouds: bool = True
+) -> Server:
     """Create the test clouds with the CLI, start ``cloudlet serve`` and wait until it answers."""
     env = {**os.environ, "CLOUDLET_DATA_DIR": str(data_dir), **(extra_env or {})}
     env.pop("CLOUDINARY_URL", None)
-    for name, key, secret in ((CLOUD, API_KEY, API_SECRET), (OTHER_CLOUD, OTHER_KEY, OTHER_SECRET)):
+    clouds = ((CLOUD, API_KEY, API_SECRET), (OTHER_CLOUD, OTHER_KEY, OTHER_SECRET))
+    for name, key, secret in clouds if create_clouds else ():
         done = run_cli(env, "clouds", "create", name, "--api-key", key, "--api-secret", secret)
         assert done.returncode == 0, done.stderr
     port = free_port()
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(data_dir / "server.log", "ab")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [sys.executable, "-m", "cloudlet.cli.main", "serve", "--port", str(port)],
         env=env,

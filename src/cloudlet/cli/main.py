@@ -64,13 +64,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     import uvicorn
 
     from cloudlet.services import chunks
-    from cloudlet.services.fsck import sweep_journal
+    from cloudlet.services.fsck import clear_staging, sweep_journal
 
     settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
     settings.validate()
     ctx.obj["settings"] = settings
     deps = _deps(ctx)
     sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
+    clear_staging(deps)
     chunks.sweep_abandoned(deps)
     cloud, created = clouds_service.ensure_cloud(deps, settings.demo_cloud)
     _print_welcome(settings, cloud, created)

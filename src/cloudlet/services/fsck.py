@@ -51,6 +51,18 @@ def sweep_journal(deps: Deps, older_than: datetime | None = None) -> int:
     return settled
 
 
+def clear_staging(deps: Deps) -> int:
+    """Remove staging files left by requests a crash interrupted (call before serving)."""
+    staging = deps.settings.tmp_dir / "staging"
+    removed = 0
+    if staging.is_dir():
+        for leftover in staging.iterdir():
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def fsck(
     deps: Deps,
     *,

@@ -17,6 +17,7 @@ from typing import Any
 
 from cloudlet.catalog.model import Asset, Cloud, NewAsset
 from cloudlet.errors import BadRequestError
+from cloudlet.faults import crash_point
 from cloudlet.imaging.probe import ProbeResult, convert_image, probe
 from cloudlet.services import ids
 from cloudlet.services.auth import UploadAuth
@@ -258,6 +259,7 @@ def _commit(
     catalog.journal_add(key, deps.now())
     try:
         storage.put_file(key, staged.path)
+        crash_point("upload_after_blob_write")
         asset, previous, existing = catalog.create_or_replace_asset(
             cloud.id, new, overwrite=plan.overwrite, now=deps.now()
         )
@@ -268,6 +270,7 @@ def _commit(
     if existing:
         storage.delete(key)
         catalog.journal_remove(key)
+    crash_point("upload_after_commit")
     if previous is not None and previous.storage_key != asset.storage_key:
         storage.delete(previous.storage_key)
         catalog.journal_remove(previous.storage_key)
