@@ -204,19 +204,31 @@ def test_import_rules(package: str) -> None:
     assert not found, f"{package} may import {text}:\n" + "\n".join(found)
 
 
-def test_only_the_composition_root_imports_concrete_backends() -> None:
+def _may_name_backends(module: Module) -> bool:
+    return module.name == "cloudlet.app" or within(module.name, "cloudlet.storage")
+
+
+def concrete_backend_imports(modules: list[Module]) -> list[str]:
+    """Imports of a concrete blob store (anything in cloudlet.storage but its interface)."""
     found = []
-    for module in MODULES:
-        if module.name == "cloudlet.app" or within(module.name, "cloudlet.storage"):
+    for module in modules:
+        if _may_name_backends(module):
             continue
         for ref in imports_of(module):
-            if (
-                within(ref.module, "cloudlet.storage")
-                and not within(ref.module, "cloudlet.storage.base")
-                and ref.module != "cloudlet.storage"
-            ):
+            interface = ref.module == "cloudlet.storage" or within(
+                ref.module, "cloudlet.storage.base"
+            )
+            if within(ref.module, "cloudlet.storage") and not interface:
                 found.append(f"{module.relpath}:{ref.line} imports {ref.module}")
-    assert not found, "only cloudlet/app.py may import concrete backends:\n" + "\n".join(found)
+    return found
+
+
+def _annotations(tree: ast.AST) -> Iterator[ast.expr]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            yield node.annotation
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            yield node.returns
 
 
 def _identifiers(tree: ast.AST) -> Iterator[tuple[str, int]]:
@@ -230,20 +242,33 @@ def _identifiers(tree: ast.AST) -> Iterator[tuple[str, int]]:
                 yield alias.name.rsplit(".", 1)[-1], node.lineno
         elif isinstance(node, ast.ClassDef):
             yield node.name, node.lineno
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            # string annotations ("LocalStorage") name the class too
-            for word in re.findall(r"\b[A-Z]\w*Storage\b", node.value):
-                yield word, node.lineno
+    for annotation in _annotations(tree):
+        # string annotations ("LocalStorage | None") name the class too
+        for node in ast.walk(annotation):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for name, _ in _identifiers(ast.parse(node.value, mode="eval")):
+                    yield name, node.lineno
 
 
-def test_concrete_storage_classes_are_named_only_in_app_and_storage() -> None:
+def concrete_backend_names(modules: list[Module]) -> list[str]:
+    """Places outside app.py and cloudlet.storage that name a ``<Backend>Storage`` class."""
     found = []
-    for module in MODULES:
-        if module.name == "cloudlet.app" or within(module.name, "cloudlet.storage"):
+    for module in modules:
+        if _may_name_backends(module):
             continue
         for name, line in _identifiers(module.tree):
             if name != "Storage" and CONCRETE_STORAGE.match(name):
                 found.append(f"{module.relpath}:{line} names {name}")
+    return found
+
+
+def test_only_the_composition_root_imports_concrete_backends() -> None:
+    found = concrete_backend_imports(MODULES)
+    assert not found, "only cloudlet/app.py may import concrete backends:\n" + "\n".join(found)
+
+
+def test_concrete_storage_classes_are_named_only_in_app_and_storage() -> None:
+    found = concrete_backend_names(MODULES)
     assert not found, "concrete backends are named only in cloudlet/app.py:\n" + "\n".join(found)
 
 
@@ -341,12 +366,34 @@ def test_checker_resolves_relative_imports_in_packages() -> None:
     assert [ref.module for ref in imports_of(module)] == ["cloudlet.web", "cloudlet.web.params"]
 
 
-def test_identifier_scan_sees_every_way_of_naming_a_class() -> None:
-    source = (
-        "from cloudlet.storage.local import LocalStorage as LS\n"
-        "import cloudlet.storage.s3\n"
-        "x: 'S3Storage'\n"
-        "y = cloudlet.storage.s3.S3Storage\n"
-    )
-    names = {name for name, _ in _identifiers(ast.parse(source))}
-    assert {"LocalStorage", "S3Storage"} <= names
+BACKEND_CASES = [
+    # (module name, source, offending imports, offending names)
+    ("cloudlet.services.upload", "from cloudlet.storage.base import Storage", [], []),
+    ("cloudlet.services.upload", "from cloudlet.storage import base", [], []),
+    (
+        "cloudlet.services.upload",
+        "from cloudlet.storage.local import LocalStorage as LS",
+        ["cloudlet.storage.local", "cloudlet.storage.local.LocalStorage"],
+        ["LocalStorage"],
+    ),
+    (
+        "cloudlet.web.delivery",
+        "import cloudlet.storage.s3\ny = cloudlet.storage.s3.S3Storage",
+        ["cloudlet.storage.s3"],
+        ["S3Storage"],
+    ),
+    ("cloudlet.web.delivery", "def f(s: 'LocalStorage | None') -> None: ...", [], ["LocalStorage"]),
+    ("cloudlet.web.delivery", "def f() -> 'S3Storage': ...", [], ["S3Storage"]),
+    ("cloudlet.web.delivery", '"""Works with LocalStorage and S3Storage alike."""', [], []),
+    ("cloudlet.app", "from cloudlet.storage.local import LocalStorage", [], []),
+    ("cloudlet.storage.s3", "class S3Storage(Storage): ...", [], []),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "imports", "names"), BACKEND_CASES)
+def test_backend_checks_find_concrete_backends(
+    name: str, source: str, imports: list[str], names: list[str]
+) -> None:
+    module = _fake(name, source)
+    assert [line.rsplit(" ", 1)[-1] for line in concrete_backend_imports([module])] == imports
+    assert [line.rsplit(" ", 1)[-1] for line in concrete_backend_names([module])] == names

@@ -4,6 +4,7 @@ Nothing else names them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +16,7 @@ from starlette.middleware import Middleware
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.errors import CloudletError
+from cloudlet.services import chunks
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
@@ -28,6 +30,7 @@ from cloudlet.web.responses import (
 )
 
 log = logging.getLogger("cloudlet")
+CHUNK_SWEEP_INTERVAL_S = 3600
 
 
 def build_deps(settings: Settings) -> Deps:
@@ -42,10 +45,24 @@ def build_deps(settings: Settings) -> Deps:
 def _lifespan(deps: Deps) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        deps.catalog.close()
+        sweeper = asyncio.create_task(_sweep_abandoned_chunks(deps))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            deps.catalog.close()
 
     return lifespan
+
+
+async def _sweep_abandoned_chunks(deps: Deps) -> None:
+    """Every hour, remove chunked uploads nobody finished within ``chunk_expiry_s``."""
+    while True:
+        await asyncio.sleep(CHUNK_SWEEP_INTERVAL_S)
+        try:
+            await asyncio.to_thread(chunks.sweep_abandoned, deps)
+        except OSError:
+            log.exception("sweeping abandoned chunked uploads failed")
 
 
 def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:

@@ -59,3 +59,32 @@ def test_upload_response_url_works_for_raw_and_folders(sdk: object, png: Path) -
     assert httpx.get(result["url"]).content == png.read_bytes()
     url, _ = cloudinary.utils.cloudinary_url("a/b/c d+é", format="png")
     assert httpx.get(url).content == png.read_bytes()
+
+
+def test_token_protected_delivery(sdk: object, png: Path, server: object) -> None:
+    from tests.compat.server import CLOUD, Server
+
+    assert isinstance(server, Server)
+    key = "00112233FF99AABB"
+    done = server.cli("clouds", "settings", CLOUD, f"auth_token_key={key}")
+    assert done.returncode == 0 and f"auth_token_key={key}" in done.stdout
+    cloudinary.uploader.upload(str(png), public_id="tokened", type="authenticated")
+    url, _ = cloudinary.utils.cloudinary_url(
+        "tokened.png", type="authenticated", sign_url=True, auth_token={"key": key, "duration": 300}
+    )
+    assert "__cld_token__=" in url and "/s--" not in url
+    assert httpx.get(url).content == png.read_bytes()
+    expired, _ = cloudinary.utils.cloudinary_url(
+        "tokened.png",
+        type="authenticated",
+        sign_url=True,
+        auth_token={"key": key, "start_time": 1000, "duration": 10},
+    )
+    assert httpx.get(expired).status_code == 401
+    wrong, _ = cloudinary.utils.cloudinary_url(
+        "tokened.png",
+        type="authenticated",
+        sign_url=True,
+        auth_token={"key": "ab" * 8, "duration": 300},
+    )
+    assert httpx.get(wrong).status_code == 401

@@ -158,3 +158,35 @@ def test_custom_delivery_headers(sdk: object, png: Path) -> None:
     assert response.headers["link"] == "<https://x.test/>; rel=canonical"
     with pytest.raises(CloudinaryError, match="not allowed"):
         cloudinary.uploader.upload(str(png), headers={"Set-Cookie": "a=b"})
+
+
+def make_mp4(path: Path, frames: int = 12) -> Path:
+    """A half-second 64x48 H.264 clip encoded with PyAV."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_bytes(bytes([i * 9]) * (64 * 48 * 4), 64, 48, "rgba")
+            frame.pts = i
+            container.mux(stream.encode(frame.reformat(format="yuv420p")))
+        container.mux(stream.encode())
+    return path
+
+
+def test_video_upload_is_probed(sdk: object, tmp_path: Path) -> None:
+    clip = make_mp4(tmp_path / "clip.mp4")
+    result = cloudinary.uploader.upload(str(clip), resource_type="video")
+    assert result["resource_type"] == "video" and result["format"] == "mp4"
+    assert (result["width"], result["height"]) == (64, 48)
+    assert 0.3 < result["duration"] < 1.0
+    auto = cloudinary.uploader.upload(str(clip), resource_type="auto")
+    assert auto["resource_type"] == "video"
+    response = httpx.get(result["url"])
+    assert response.content == clip.read_bytes() and response.headers["content-type"] == "video/mp4"
+
+
+def test_sha256_signatures(sdk: object, png: Path) -> None:
+    result = cloudinary.uploader.upload(str(png), signature_algorithm="sha256")
+    assert result["width"] == 241

@@ -153,6 +153,18 @@ def clouds_rotate_secret(ctx: click.Context, name: str) -> None:
     click.echo(clouds_service.cloudinary_url(cloud, deps.settings.base_url))
 
 
+@clouds.command("settings")
+@click.argument("name")
+@click.argument("assignments", nargs=-1, metavar="[KEY=VALUE]...")
+@click.pass_context
+def clouds_settings(ctx: click.Context, name: str, assignments: tuple[str, ...]) -> None:
+    """Show a cloud's settings, or set some (values true/false are booleans)."""
+    deps = _deps(ctx)
+    cloud = clouds_service.update_settings(deps, name, list(assignments))
+    for key, value in sorted(clouds_service.cloud_settings(cloud).items()):
+        click.echo(f"{key}={value}")
+
+
 @cli.command()
 @click.option("--repair", is_flag=True, help="Fix what is safe to fix (orphan blobs, journal).")
 @click.option("--no-etags", is_flag=True, help="Skip re-hashing every original (faster).")

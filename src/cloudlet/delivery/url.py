@@ -33,6 +33,7 @@ class DeliveryRequest:
     version: int | None
     public_path: str  # decoded ``public_id[.ext]``
     raw_public_path: str  # the same, as it appeared in the URL (for signatures)
+    raw_path: str = ""  # the whole path as received, from its leading '/' (for auth tokens)
 
     @property
     def to_sign(self) -> str:
@@ -77,6 +78,7 @@ def parse_delivery_path(raw_path: str) -> DeliveryRequest:
         version=version,
         public_path=unquote(raw_public),
         raw_public_path=raw_public,
+        raw_path="/" + raw_path.lstrip("/"),
     )
 
 

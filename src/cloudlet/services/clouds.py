@@ -74,3 +74,38 @@ def cloudinary_url(cloud: Cloud, base_url: str) -> str:
         f"cloudinary://{cloud.api_key}:{cloud.api_secret}@{cloud.name}"
         f"?upload_prefix={base_url.rstrip('/')}&cname={host}"
     )
+
+
+SETTABLE = {
+    "folder_mode": ("fixed",),
+    "signature_algorithm": ("sha1", "sha256"),
+    "strict_transformations": (True, False),
+    "invalidate_versioned_urls": (True, False),
+    "auth_token_key": None,  # any hex string
+}
+
+
+def update_settings(deps: Deps, name: str, assignments: list[str]) -> Cloud:
+    """Apply ``key=value`` assignments to a cloud's settings; returns the updated cloud."""
+    cloud = deps.catalog.get_cloud(name)
+    if cloud is None:
+        raise NotFoundError(f"Unknown cloud {name!r}")
+    changes = dict(_parse_assignment(item) for item in assignments)
+    if not changes:
+        return cloud
+    return deps.catalog.update_cloud_settings(name, changes)
+
+
+def _parse_assignment(item: str) -> tuple[str, object]:
+    key, sep, raw = item.partition("=")
+    if not sep or key not in SETTABLE:
+        raise BadRequestError(f"Unknown setting {key!r}; settable: {', '.join(sorted(SETTABLE))}")
+    value: object = {"true": True, "false": False}.get(raw.lower(), raw)
+    allowed = SETTABLE[key]
+    if allowed is None:
+        if not re.fullmatch(r"(?:[0-9a-fA-F]{2})+", raw):
+            raise BadRequestError(f"{key} must be a hex string")
+    elif value not in allowed:
+        choices = ", ".join(str(a).lower() for a in allowed)
+        raise BadRequestError(f"Invalid value for {key}: {raw!r} (expected {choices})")
+    return key, value

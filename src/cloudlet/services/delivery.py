@@ -64,9 +64,7 @@ def resolve(deps: Deps, request: DeliveryRequest, token: str | None = None) -> D
     return _pick_version(deps, asset, request)
 
 
-def _check_access(
-    cloud: Cloud, request: DeliveryRequest, token: str | None, deps_now: datetime
-) -> None:
+def _check_access(cloud: Cloud, request: DeliveryRequest, token: str | None, now: datetime) -> None:
     secret = cloud.api_secret
     if request.signature is not None:
         if not signatures.verify_delivery_signature(request.signature, request.to_sign, secret):
@@ -76,12 +74,8 @@ def _check_access(
         return
     key = str(cloud.settings.get("auth_token_key") or "")
     if token and key:
-        path = f"/{request.cloud}/{request.resource_type}/{request.type}/" + "/".join(
-            [*request.transformations]
-            + ([f"v{request.version}"] if request.version else [])
-            + [request.raw_public_path]
-        )
-        if signatures.auth_token_valid(token, path, key, int(deps_now.timestamp())):
+        # the SDK signs the URL's path as sent, so the raw path is what gets verified
+        if signatures.auth_token_valid(token, request.raw_path, key, int(now.timestamp())):
             return
         raise AuthenticationError("Invalid token")
     raise AuthenticationError(f"Access to {request.type} assets requires a signed URL")
