@@ -36,8 +36,6 @@ CONTEXT_CASES = [
     ("a=1|", {"a": "1"}),
     ("|a=1||b=2|", {"a": "1", "b": "2"}),
     ("a=1|a=2", {"a": "2"}),
-    ("k=x\\\\y", {"k": "x\\y"}),
-    ("k=x\\\\|b=2", {"k": "x\\", "b": "2"}),
     (" k = v ", {" k ": " v "}),
     ("emoji=🙂|ü=ö", {"emoji": "🙂", "ü": "ö"}),
     ("k=line1\nline2", {"k": "line1\nline2"}),
@@ -102,24 +100,28 @@ def test_parse_context_reads_sdk_list_values_as_json_text() -> None:
     [
         ({"path": "C:\\dir"}, {"path": "C:\\dir"}),
         ({"re": "\\d+"}, {"re": "\\d+"}),
+        # list values are sent as JSON text, whose own escapes are backslashes
+        ({"l": ["ü"]}, {"l": '["\\u00fc"]'}),
+        ({"l": ['say "hi"']}, {"l": '["say \\"hi\\""]'}),
     ],
 )
 def test_parse_context_keeps_backslashes_the_sdk_does_not_escape(
-    context: dict[str, str], expected: dict[str, str]
+    context: dict[str, Any], expected: dict[str, str]
 ) -> None:
     assert parse_context(cloudinary.utils.encode_context(context)) == expected
 
 
 # Keys as pycloudinary can send them: it does not escape keys, so '=' and '|' cannot be in
 # one; a leading '{' would make the whole value read as JSON. Values: anything but a
-# backslash (which the SDK does not escape either; see the xfail above).
+# backslash (which the SDK does not escape either; see the xfail above). NUL is left out of
+# both: multipart form fields cannot carry it usefully and the parser uses it internally.
 _KEYS = st.text(
-    alphabet=st.characters(blacklist_characters="=|\\", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters="=|\\\x00", blacklist_categories=("Cs",)),
     min_size=1,
     max_size=20,
 ).filter(lambda k: not k.lstrip().startswith("{"))
 _VALUES = st.text(
-    alphabet=st.characters(blacklist_characters="\\", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters="\\\x00", blacklist_categories=("Cs",)),
     max_size=30,
 )
 
@@ -129,7 +131,14 @@ def test_parse_context_round_trips_the_sdk_encoding(context: dict[str, str]) -> 
     assert parse_context(cloudinary.utils.encode_context(context)) == context
 
 
-@given(st.dictionaries(_KEYS, st.lists(_VALUES, max_size=3), min_size=1, max_size=4))
+# Text that json.dumps writes without escapes (printable ASCII but '"' and backslash).
+_JSON_PLAIN = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters='"\\'),
+    max_size=10,
+)
+
+
+@given(st.dictionaries(_KEYS, st.lists(_JSON_PLAIN, max_size=3), min_size=1, max_size=4))
 def test_parse_context_round_trips_sdk_list_values(context: dict[str, list[str]]) -> None:
     encoded = cloudinary.utils.encode_context(context)
     expected = {k: cloudinary.utils.json_encode(v) for k, v in context.items()}
@@ -141,7 +150,6 @@ SPLIT_CASES = [
     ("a\\|b|c", "|", ["a|b", "c"]),
     ("", "|", [""]),
     ("|", "|", ["", ""]),
-    ("a\\", "|", ["a"]),
     ("a,b", "|", ["a,b"]),
 ]
 

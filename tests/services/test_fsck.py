@@ -1,0 +1,121 @@
+"""fsck finds every kind of disagreement between catalog and blob store; repair is safe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import pyvips
+
+from cloudlet.app import build_deps
+from cloudlet.catalog.model import Cloud
+from cloudlet.services import clouds, upload
+from cloudlet.services.auth import UploadAuth
+from cloudlet.services.deps import Deps
+from cloudlet.services.fsck import fsck, sweep_journal
+from cloudlet.services.staging import UploadSource
+from cloudlet.settings import Settings
+
+
+@pytest.fixture()
+def deps(tmp_path: Path, database_url: str) -> Iterator[Deps]:
+    built = build_deps(Settings(data_dir=tmp_path / "data", database_url=database_url))
+    yield built
+    built.catalog.close()
+
+
+@pytest.fixture()
+def cloud(deps: Deps) -> Cloud:
+    return clouds.create_cloud(deps, "fscktest")
+
+
+def put(deps: Deps, cloud: Cloud, tmp_path: Path, public_id: str) -> dict:
+    path = tmp_path / f"{public_id}.png"
+    pyvips.Image.black(8, 8).write_to_file(str(path))
+    with path.open("rb") as stream:
+        return upload.upload(
+            deps,
+            cloud,
+            "image",
+            {"public_id": public_id},
+            UploadSource(stream=stream, filename=path.name),
+            UploadAuth(signed=True, preset=None),
+        )
+
+
+def blob_path(deps: Deps, cloud: Cloud, public_id: str) -> Path:
+    asset = deps.catalog.get_asset(cloud.id, "image", "upload", public_id)
+    assert asset is not None
+    path = deps.storage.local_path(asset.storage_key)
+    assert path is not None
+    return path
+
+
+def test_clean_store_is_clean(deps: Deps, cloud: Cloud, tmp_path: Path) -> None:
+    put(deps, cloud, tmp_path, "a")
+    report = fsck(deps)
+    assert report.clean and report.assets_checked == 1 and report.blobs_seen == 1
+
+
+def test_missing_and_damaged_originals_are_reported_never_repaired(
+    deps: Deps, cloud: Cloud, tmp_path: Path
+) -> None:
+    put(deps, cloud, tmp_path, "gone")
+    put(deps, cloud, tmp_path, "resized")
+    put(deps, cloud, tmp_path, "flipped")
+    blob_path(deps, cloud, "gone").unlink()
+    blob_path(deps, cloud, "resized").write_bytes(b"short")
+    damaged = blob_path(deps, cloud, "flipped")
+    data = bytearray(damaged.read_bytes())
+    data[-1] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    report = fsck(deps, repair=True)
+    kinds = sorted(p.kind for p in report.problems)
+    assert kinds == ["etag_mismatch", "missing_blob", "size_mismatch"]
+    assert not report.clean and not any(p.repaired for p in report.problems)
+    assert deps.catalog.get_asset(cloud.id, "image", "upload", "gone") is not None
+    quick = sorted(p.kind for p in fsck(deps, verify_etags=False).problems)
+    assert quick == ["missing_blob", "size_mismatch"]  # etags not re-hashed
+
+
+def test_orphan_blob_is_reported_and_repair_removes_it(
+    deps: Deps, cloud: Cloud, tmp_path: Path
+) -> None:
+    put(deps, cloud, tmp_path, "kept")
+    deps.storage.put_bytes("1/originals/zz/orphan", b"nobody's")
+    report = fsck(deps)
+    assert [p.kind for p in report.problems] == ["orphan_blob"] and not report.clean
+    repaired = fsck(deps, repair=True)
+    assert repaired.clean and not deps.storage.exists("1/originals/zz/orphan")
+    assert fsck(deps).clean and deps.storage.exists(
+        deps.catalog.get_asset(cloud.id, "image", "upload", "kept").storage_key  # type: ignore[union-attr]
+    )
+
+
+def test_journal_of_an_interrupted_upload(deps: Deps, cloud: Cloud, tmp_path: Path) -> None:
+    deps.catalog.journal_add("1/originals/ab/interrupted", deps.now())
+    deps.storage.put_bytes("1/originals/ab/interrupted", b"half an upload")
+    young = fsck(deps, repair=True)
+    assert [p.kind for p in young.problems] == ["stale_journal"]  # may still be in flight
+    assert deps.storage.exists("1/originals/ab/interrupted")
+    sweep_journal(deps, deps.now() + timedelta(seconds=1))
+    assert not deps.storage.exists("1/originals/ab/interrupted")
+    assert deps.catalog.journal_entries() == [] and fsck(deps).clean
+
+
+def test_failed_upload_leaves_nothing(deps: Deps, cloud: Cloud, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with bad.open("rb") as stream, pytest.raises(Exception, match="Invalid image file"):
+        upload.upload(
+            deps,
+            cloud,
+            "image",
+            {},
+            UploadSource(stream=stream, filename="bad.png"),
+            UploadAuth(signed=True, preset=None),
+        )
+    assert list(deps.storage.iter_keys()) == [] and deps.catalog.journal_entries() == []
+    assert fsck(deps).clean
