@@ -41,6 +41,14 @@ class DeliveryRequest:
         return "/".join([*self.transformations, self.raw_public_path])
 
     @property
+    def to_sign_candidates(self) -> tuple[str, ...]:
+        """``to_sign`` as sent, then with the transformations percent-decoded: the SDKs sign
+        transformation text unescaped (``l_text:Arial_20:Hello World``) and leave it so in the
+        URL, which HTTP clients then send percent-encoded."""
+        decoded = "/".join([*(unquote(t) for t in self.transformations), self.raw_public_path])
+        return (self.to_sign,) if decoded == self.to_sign else (self.to_sign, decoded)
+
+    @property
     def versioned(self) -> bool:
         """Whether the URL names a version (``v1`` included)."""
         return self.version is not None

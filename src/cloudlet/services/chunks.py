@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from cloudlet.errors import BadRequestError
+from cloudlet.errors import BadRequestError, FileTooLargeError
 from cloudlet.services.deps import Deps
 from cloudlet.services.staging import COPY_BUFFER, Staged, copy_stream, too_large
 
@@ -70,7 +70,12 @@ def receive_chunk(
     expected = rng.end - rng.start + 1
     temp = folder / f".incoming-{os.getpid()}-{time.monotonic_ns()}"
     try:
-        size, _ = copy_stream(stream, temp, expected)
+        try:
+            size, _ = copy_stream(stream, temp, expected)
+        except FileTooLargeError:
+            raise BadRequestError(
+                f"Chunk is longer than its Content-Range {content_range!r}"
+            ) from None
         if size != expected:
             raise BadRequestError(
                 f"Chunk size {size} does not match Content-Range {content_range!r}"

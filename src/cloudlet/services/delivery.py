@@ -67,7 +67,11 @@ def resolve(deps: Deps, request: DeliveryRequest, token: str | None = None) -> D
 def _check_access(cloud: Cloud, request: DeliveryRequest, token: str | None, now: datetime) -> None:
     secret = cloud.api_secret
     if request.signature is not None:
-        if not signatures.verify_delivery_signature(request.signature, request.to_sign, secret):
+        candidates = request.to_sign_candidates
+        if not any(
+            signatures.verify_delivery_signature(request.signature, text, secret)
+            for text in candidates
+        ):
             raise AuthenticationError("Invalid signature")
         return
     if request.type == "upload":

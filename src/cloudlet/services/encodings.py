@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from cloudlet.errors import BadRequestError
 
-
-def split_escaped(value: str, separator: str) -> list[str]:
-    """Split on ``separator`` unless preceded by a backslash; backslash escapes are removed."""
-    parts: list[str] = []
-    current: list[str] = []
-    chars = iter(value)
-    for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            current.append(nxt)
-        elif ch == separator:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return parts
-
-
-def _split_pair(item: str) -> tuple[str, str]:
-    """Split ``k=v`` on the first unescaped '=' and unescape both halves."""
-    key, *rest = _split_keep_escapes(item, "=")
-    return _unescape(key), _unescape("=".join(rest))
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+_UNESCAPED_EQUALS = re.compile(r"(?<!\\)=")
 
 
 def _unescape(text: str) -> str:
-    return "".join(split_escaped(text, "\x00"))
+    """Undo the SDKs' escaping of context values: only ``\\=`` and ``\\|`` are escapes."""
+    return text.replace("\\=", "=").replace("\\|", "|")
 
 
 def parse_context(value: Any) -> dict[str, str]:
@@ -45,38 +26,24 @@ def parse_context(value: Any) -> dict[str, str]:
         return {str(k): _context_value(v) for k, v in value.items()}
     if not isinstance(value, str):
         raise BadRequestError("Invalid context: expected 'key=value|key2=value2'")
-    stripped = value.strip()
-    if stripped.startswith("{"):
+    if value.lstrip().startswith("{"):
         try:
-            return parse_context(json.loads(stripped))
+            loaded = json.loads(value)
         except json.JSONDecodeError as exc:
             raise BadRequestError(f"Invalid context JSON: {exc.msg}") from exc
+        if not isinstance(loaded, dict):
+            raise BadRequestError("Invalid context JSON: expected an object")
+        return parse_context(loaded)
     result: dict[str, str] = {}
-    for item in _split_keep_escapes(value, "|"):
+    for item in _UNESCAPED_PIPE.split(value):
         if not item:
             continue
-        key, val = _split_pair(item)
+        parts = _UNESCAPED_EQUALS.split(item, maxsplit=1)
+        key = _unescape(parts[0])
         if not key:
             raise BadRequestError(f"Invalid context entry {item!r}: empty key")
-        result[key] = val
+        result[key] = _unescape(parts[1]) if len(parts) > 1 else ""
     return result
-
-
-def _split_keep_escapes(value: str, separator: str) -> list[str]:
-    """Split on unescaped ``separator`` but keep other escapes for the next stage."""
-    parts: list[str] = []
-    start = 0
-    i = 0
-    while i < len(value):
-        if value[i] == "\\":
-            i += 2
-            continue
-        if value[i] == separator:
-            parts.append(value[start:i])
-            start = i + 1
-        i += 1
-    parts.append(value[start:])
-    return parts
 
 
 def _context_value(value: Any) -> str:
@@ -105,7 +72,7 @@ def parse_tags(value: Any) -> list[str]:
 
 def parse_coordinates(value: Any, name: str) -> list[list[int]]:
     """``x,y,w,h|x,y,w,h`` or a list of 4-lists → list of [x, y, w, h]."""
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return []
     boxes: list[Any]
     if isinstance(value, list):
@@ -116,7 +83,7 @@ def parse_coordinates(value: Any, name: str) -> list[list[int]]:
     for box in boxes:
         try:
             numbers = [int(float(str(n).strip())) for n in box]
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise BadRequestError(f"Invalid {name}: {value!r}") from exc
         if len(numbers) != 4 or any(n < 0 for n in numbers):
             raise BadRequestError(f"Invalid {name}: each box needs 4 non-negative numbers")

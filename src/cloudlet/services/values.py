@@ -82,7 +82,7 @@ def as_list(params: Mapping[str, Any], name: str, *, split_commas: bool = False)
         except json.JSONDecodeError:
             loaded = None
         if isinstance(loaded, list):
-            return [str(v) for v in loaded]
+            return [str(v) for v in loaded if v is not None and v != ""]
     if split_commas:
         return [part.strip() for part in text.split(",") if part.strip()]
     return [text]

@@ -1,0 +1,357 @@
+"""Chunked uploads (services/chunks.py) and Admin API rate limiting (web/ratelimit.py)."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import io
+import os
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from cloudlet.errors import BadRequestError, FileTooLargeError, RateLimitedError
+from cloudlet.services.chunks import (
+    ChunkRange,
+    chunk_dir,
+    parse_content_range,
+    receive_chunk,
+    sweep_abandoned,
+)
+from cloudlet.services.deps import Deps
+from cloudlet.services.staging import Staged
+from cloudlet.settings import Settings
+from cloudlet.storage.local import LocalStorage
+from cloudlet.web.ratelimit import HourlyRateLimiter
+
+CLOUD_ID = 7
+MAX = 1024 * 1024
+
+# ----------------------------------------------------------------------- Content-Range
+
+RANGE_CASES = [
+    ("bytes 0-4/10", ChunkRange(0, 4, 10)),
+    ("bytes 5-9/10", ChunkRange(5, 9, 10)),
+    ("bytes 0-0/1", ChunkRange(0, 0, 1)),
+    ("  bytes 0-19999999/20000000  ", ChunkRange(0, 19999999, 20000000)),
+    ("bytes   3-3/4", ChunkRange(3, 3, 4)),
+    ("bytes 0-99999999999999999999/100000000000000000000", ChunkRange(0, 10**20 - 1, 10**20)),
+]
+
+
+@pytest.mark.parametrize(("header", "expected"), RANGE_CASES)
+def test_parse_content_range(header: str, expected: ChunkRange) -> None:
+    assert parse_content_range(header) == expected
+
+
+BAD_RANGES = [
+    "",
+    "bytes",
+    "bytes 0-4",
+    "bytes 0-4/*",
+    "bytes */10",
+    "bytes=0-4/10",
+    "0-4/10",
+    "bytes 5-4/10",
+    "bytes 0-10/10",
+    "bytes 10-12/10",
+    "bytes -1-4/10",
+    "bytes 0-4/-10",
+    "bytes 0-4/10, 5-9/10",
+    "bytes a-b/c",
+    "bytes 0.5-4/10",
+    "items 0-4/10",
+]
+
+
+@pytest.mark.parametrize("header", BAD_RANGES)
+def test_parse_content_range_refuses(header: str) -> None:
+    with pytest.raises(BadRequestError) as info:
+        parse_content_range(header)
+    assert info.value.message == f"Invalid Content-Range header: {header!r}"
+
+
+# ----------------------------------------------------------------------- receive_chunk
+
+
+@pytest.fixture
+def deps(tmp_path: Path) -> Deps:
+    settings = Settings(data_dir=tmp_path)
+    storage = LocalStorage(settings.blob_dir, settings.tmp_dir / "staging")
+    return Deps(settings=settings, catalog=None, storage=storage)  # type: ignore[arg-type]
+
+
+def _send(
+    deps: Deps,
+    data: bytes,
+    start: int,
+    total: int,
+    *,
+    upload_id: str = "abc123",
+    max_bytes: int = MAX,
+    body: bytes | None = None,
+) -> Staged | int:
+    """Send ``data[start:start+len]`` as one chunk (``body`` overrides what is streamed)."""
+    end = start + len(data) - 1
+    stream = io.BytesIO(data if body is None else body)
+    return receive_chunk(
+        deps, CLOUD_ID, upload_id, f"bytes {start}-{end}/{total}", stream, "big.bin", max_bytes
+    )
+
+
+def _chunks(payload: bytes, size: int) -> list[tuple[int, bytes]]:
+    return [(i, payload[i : i + size]) for i in range(0, len(payload), size)]
+
+
+def _assert_assembled(result: Staged | int, payload: bytes) -> None:
+    assert isinstance(result, Staged)
+    assert result.path.read_bytes() == payload
+    assert result.bytes == len(payload)
+    assert result.etag == hashlib.md5(payload).hexdigest()
+    assert result.filename == "big.bin"
+
+
+PAYLOAD = os.urandom(1000) + b"end"
+
+
+def test_one_chunk_for_the_whole_file(deps: Deps) -> None:
+    result = _send(deps, PAYLOAD, 0, len(PAYLOAD))
+    _assert_assembled(result, PAYLOAD)
+    assert isinstance(result, Staged)
+    assert result.path.parent == deps.settings.tmp_dir / "staging"
+
+
+def test_chunks_in_order_report_progress_then_assemble(deps: Deps) -> None:
+    parts = _chunks(PAYLOAD, 300)
+    results = [_send(deps, data, start, len(PAYLOAD)) for start, data in parts]
+    assert results[:-1] == [300, 600, 900]
+    _assert_assembled(results[-1], PAYLOAD)
+
+
+@pytest.mark.parametrize("order", [[3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]])
+def test_chunks_out_of_order(deps: Deps, order: list[int]) -> None:
+    parts = _chunks(PAYLOAD, 300)
+    results = [_send(deps, parts[i][1], parts[i][0], len(PAYLOAD)) for i in order]
+    assert all(isinstance(r, int) for r in results[:-1])
+    _assert_assembled(results[-1], PAYLOAD)
+
+
+def test_progress_counts_only_bytes_contiguous_from_the_start(deps: Deps) -> None:
+    parts = _chunks(PAYLOAD, 300)
+    assert _send(deps, parts[2][1], parts[2][0], len(PAYLOAD)) == 0
+    assert _send(deps, parts[0][1], 0, len(PAYLOAD)) == 300
+    assert _send(deps, parts[1][1], 300, len(PAYLOAD)) == 900
+
+
+def test_a_retried_chunk_replaces_its_part(deps: Deps) -> None:
+    half = len(PAYLOAD) // 2
+    garbled = b"\x00" * half
+    assert _send(deps, garbled, 0, len(PAYLOAD)) == half
+    assert _send(deps, PAYLOAD[:half], 0, len(PAYLOAD)) == half  # the retry, same range
+    assert len(list(chunk_dir(deps, CLOUD_ID, "abc123").iterdir())) == 1
+    _assert_assembled(_send(deps, PAYLOAD[half:], half, len(PAYLOAD)), PAYLOAD)
+
+
+def test_overlapping_chunks_assemble_once(deps: Deps) -> None:
+    total = len(PAYLOAD)
+    assert _send(deps, PAYLOAD[0:600], 0, total) == 600
+    _assert_assembled(_send(deps, PAYLOAD[400:], 400, total), PAYLOAD)
+
+
+def test_assembling_removes_the_chunk_folder(deps: Deps) -> None:
+    folder = chunk_dir(deps, CLOUD_ID, "abc123")
+    assert _send(deps, PAYLOAD[:10], 0, len(PAYLOAD)) == 10
+    assert folder.is_dir()
+    _send(deps, PAYLOAD[10:], 10, len(PAYLOAD))
+    assert not folder.exists()
+
+
+def test_uploads_with_different_ids_do_not_mix(deps: Deps) -> None:
+    other = bytes(reversed(PAYLOAD))
+    half = len(PAYLOAD) // 2
+    assert _send(deps, PAYLOAD[:half], 0, len(PAYLOAD), upload_id="one") == half
+    assert _send(deps, other[:half], 0, len(other), upload_id="two") == half
+    _assert_assembled(_send(deps, other[half:], half, len(other), upload_id="two"), other)
+    _assert_assembled(_send(deps, PAYLOAD[half:], half, len(PAYLOAD), upload_id="one"), PAYLOAD)
+
+
+@pytest.mark.parametrize("body", [b"abc", b""])
+def test_a_short_chunk_is_refused_and_leaves_no_part(deps: Deps, body: bytes) -> None:
+    with pytest.raises(BadRequestError) as info:
+        _send(deps, b"12345", 0, 10, body=body)
+    assert info.value.message == (
+        f"Chunk size {len(body)} does not match Content-Range 'bytes 0-4/10'"
+    )
+    assert list(chunk_dir(deps, CLOUD_ID, "abc123").iterdir()) == []
+    # the upload can go on: the whole range still arrives
+    assert _send(deps, b"12345", 0, 10) == 5
+
+
+def test_a_long_chunk_is_refused_and_leaves_no_part(deps: Deps) -> None:
+    with pytest.raises(BadRequestError, match="Chunk is longer than its Content-Range"):
+        _send(deps, b"12345", 0, 10, body=b"1234567")
+    assert list(chunk_dir(deps, CLOUD_ID, "abc123").iterdir()) == []
+
+
+def test_a_total_over_the_limit_is_refused_before_anything_is_written(deps: Deps) -> None:
+    with pytest.raises(FileTooLargeError) as info:
+        _send(deps, b"12345", 0, 101, max_bytes=100)
+    assert info.value.status == 400
+    assert info.value.message == "File size too large. Got 101. Maximum is 100."
+    assert not (deps.settings.tmp_dir / "chunks").exists()
+
+
+def test_a_total_at_the_limit_is_accepted(deps: Deps) -> None:
+    _assert_assembled(_send(deps, PAYLOAD, 0, len(PAYLOAD), max_bytes=len(PAYLOAD)), PAYLOAD)
+
+
+@pytest.mark.parametrize("upload_id", ["", "../escape", "a/b", "a b", "x" * 65, "ü"])
+def test_bad_upload_ids_are_refused(deps: Deps, upload_id: str) -> None:
+    with pytest.raises(BadRequestError, match="X-Unique-Upload-Id"):
+        _send(deps, b"12345", 0, 10, upload_id=upload_id)
+
+
+def test_a_bad_content_range_is_refused(deps: Deps) -> None:
+    with pytest.raises(BadRequestError, match="Invalid Content-Range"):
+        receive_chunk(deps, CLOUD_ID, "abc", "bytes 0-4/*", io.BytesIO(b"12345"), "f", MAX)
+
+
+# ------------------------------------------------------------------------------ sweep
+
+
+def _age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_sweep_without_chunks_folder_does_nothing(deps: Deps) -> None:
+    assert sweep_abandoned(deps, 0) == 0
+
+
+def test_sweep_removes_only_old_upload_folders(deps: Deps) -> None:
+    root = deps.settings.tmp_dir / "chunks"
+    old = root / "1" / "old"
+    new = root / "1" / "new"
+    other_cloud_old = root / "2" / "old"
+    for folder in (old, new, other_cloud_old):
+        folder.mkdir(parents=True)
+        (folder / "00000000000000000000-00000000000000000004").write_bytes(b"12345")
+    stray = root / "1" / "stray-file"
+    stray.write_bytes(b"x")
+    for path in (old, other_cloud_old, stray):
+        _age(path, 7200)
+
+    assert sweep_abandoned(deps, 3600) == 2
+    assert not old.exists() and not other_cloud_old.exists()
+    assert new.is_dir() and stray.exists()
+
+
+def test_sweep_defaults_to_the_configured_expiry(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, chunk_expiry_s=100)
+    deps = Deps(settings, None, LocalStorage(tmp_path / "b", tmp_path / "s"))  # type: ignore[arg-type]
+    root = settings.tmp_dir / "chunks" / "1"
+    (root / "stale").mkdir(parents=True)
+    (root / "fresh").mkdir()
+    _age(root / "stale", 200)
+    _age(root / "fresh", 50)
+    assert sweep_abandoned(deps) == 1
+    assert sorted(p.name for p in root.iterdir()) == ["fresh"]
+
+
+def test_a_chunk_arriving_refreshes_its_folder(deps: Deps) -> None:
+    assert _send(deps, PAYLOAD[:10], 0, len(PAYLOAD)) == 10
+    folder = chunk_dir(deps, CLOUD_ID, "abc123")
+    _age(folder, 7200)
+    assert _send(deps, PAYLOAD[10:20], 10, len(PAYLOAD)) == 20
+    assert sweep_abandoned(deps, 3600) == 0
+    _assert_assembled(_send(deps, PAYLOAD[20:], 20, len(PAYLOAD)), PAYLOAD)
+
+
+# ------------------------------------------------------------------------- rate limit
+
+T0 = datetime(2024, 10, 4, 13, 25, 7, 123456, tzinfo=UTC)
+
+
+def test_rate_limit_headers_count_down() -> None:
+    limiter = HourlyRateLimiter(3)
+    remaining = [limiter.hit("demo", T0)["X-FeatureRateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+
+
+def test_rate_limit_headers_as_the_sdk_reads_them() -> None:
+    headers = HourlyRateLimiter(500).hit("demo", T0)
+    assert set(headers) == {
+        "X-FeatureRateLimit-Limit",
+        "X-FeatureRateLimit-Remaining",
+        "X-FeatureRateLimit-Reset",
+    }
+    assert int(headers["X-FeatureRateLimit-Limit"]) == 500
+    assert int(headers["X-FeatureRateLimit-Remaining"]) == 499
+    # RFC 2822 date of the start of the next clock hour, as pycloudinary parses it
+    assert headers["X-FeatureRateLimit-Reset"] == "Fri, 04 Oct 2024 14:00:00 GMT"
+    parsed = email.utils.parsedate(headers["X-FeatureRateLimit-Reset"])
+    assert parsed is not None and parsed[:6] == (2024, 10, 4, 14, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("now", "reset"),
+    [
+        (datetime(2024, 10, 4, 13, 0, 0, tzinfo=UTC), "Fri, 04 Oct 2024 14:00:00 GMT"),
+        (datetime(2024, 10, 4, 13, 59, 59, 999999, tzinfo=UTC), "Fri, 04 Oct 2024 14:00:00 GMT"),
+        (datetime(2024, 12, 31, 23, 30, tzinfo=UTC), "Wed, 01 Jan 2025 00:00:00 GMT"),
+        (
+            datetime(2024, 10, 4, 15, 25, tzinfo=timezone(timedelta(hours=2))),
+            "Fri, 04 Oct 2024 14:00:00 GMT",
+        ),
+        (
+            datetime(2024, 10, 4, 8, 40, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+            "Fri, 04 Oct 2024 15:00:00 GMT",
+        ),
+    ],
+)
+def test_rate_limit_reset_is_the_next_utc_hour(now: datetime, reset: str) -> None:
+    assert HourlyRateLimiter(5).hit("demo", now)["X-FeatureRateLimit-Reset"] == reset
+
+
+def test_over_the_limit_raises_rate_limited() -> None:
+    limiter = HourlyRateLimiter(2)
+    limiter.hit("demo", T0)
+    limiter.hit("demo", T0)
+    with pytest.raises(RateLimitedError) as info:
+        limiter.hit("demo", T0)
+    assert info.value.status == 420
+    assert info.value.message == (
+        "Rate Limit Exceeded. Limit of 2 api operations reached. "
+        "Try again on 2024-10-04 14:00:00 UTC"
+    )
+    with pytest.raises(RateLimitedError):
+        limiter.hit("demo", T0 + timedelta(minutes=30))
+
+
+def test_rate_limits_are_per_cloud() -> None:
+    limiter = HourlyRateLimiter(1)
+    limiter.hit("one", T0)
+    assert limiter.hit("two", T0)["X-FeatureRateLimit-Remaining"] == "0"
+    with pytest.raises(RateLimitedError):
+        limiter.hit("one", T0)
+
+
+def test_a_new_hour_resets_the_count() -> None:
+    limiter = HourlyRateLimiter(2)
+    limiter.hit("demo", T0)
+    limiter.hit("demo", T0)
+    with pytest.raises(RateLimitedError):
+        limiter.hit("demo", T0)
+    next_hour = T0.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    headers = limiter.hit("demo", next_hour)
+    assert headers["X-FeatureRateLimit-Remaining"] == "1"
+    assert headers["X-FeatureRateLimit-Reset"] == "Fri, 04 Oct 2024 15:00:00 GMT"
+
+
+def test_the_same_hour_in_another_time_zone_does_not_reset() -> None:
+    limiter = HourlyRateLimiter(2)
+    limiter.hit("demo", T0)
+    same_hour_elsewhere = T0.astimezone(timezone(timedelta(hours=9)))
+    assert limiter.hit("demo", same_hour_elsewhere)["X-FeatureRateLimit-Remaining"] == "0"
