@@ -259,7 +259,7 @@ def test_get_bool(value, expected):
         assert params.get_bool("flag") is expected
 
 
-@pytest.mark.parametrize("value", ["yes", "2", 2, ["1"], {"a": 1}, 1.0])
+@pytest.mark.parametrize("value", ["maybe", "2", 2, ["1"], {"a": 1}, 1.0])
 def test_get_bool_error_names_parameter(value):
     with pytest.raises(BadRequestError, match="overwrite") as info:
         _params(overwrite=value).get_bool("overwrite")

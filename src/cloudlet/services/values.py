@@ -13,7 +13,7 @@ from typing import Any
 from cloudlet.errors import BadRequestError
 
 _TRUE = {"1", "true", "yes"}
-_FALSE = {"0", "false", "no", ""}
+_FALSE = {"0", "false", "no"}
 
 
 def as_str(params: Mapping[str, Any], name: str, default: str | None = None) -> str | None:
@@ -31,17 +31,19 @@ def as_str(params: Mapping[str, Any], name: str, default: str | None = None) -> 
 
 
 def as_bool(params: Mapping[str, Any], name: str, default: bool = False) -> bool:
-    """A boolean sent as true/false, 1/0 or "true"/"false" (any case)."""
+    """A boolean sent as true/false, 1/0, yes/no (any case) or a JSON boolean."""
     value = params.get(name)
-    if value is None:
+    if value is None or value == "":
         return default
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text == "":
+        return default
     if text in _TRUE:
         return True
     if text in _FALSE:
-        return False if text else default
+        return False
     raise BadRequestError(f"Invalid value for parameter {name}: {value!r} (expected true/false)")
 
 
@@ -57,15 +59,35 @@ def as_int(
     value = params.get(name)
     if value is None or value == "":
         return default
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError as exc:
-        raise BadRequestError(f"Invalid value for parameter {name}: {value!r}") from exc
+    number = _integer(value)
+    if number is None:
+        raise BadRequestError(f"Invalid value for parameter {name}: {value!r}")
     if minimum is not None and number < minimum:
         raise BadRequestError(f"Parameter {name} must be at least {minimum}")
     if maximum is not None and number > maximum:
         raise BadRequestError(f"Parameter {name} must be at most {maximum}")
     return number
+
+
+def _integer(value: Any) -> int | None:
+    """An int from an int, a whole float or a decimal string; None otherwise (bools too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> str:
+    """A list item as text: JSON booleans as true/false, like as_str."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def as_list(params: Mapping[str, Any], name: str, *, split_commas: bool = False) -> list[str]:
@@ -74,7 +96,7 @@ def as_list(params: Mapping[str, Any], name: str, *, split_commas: bool = False)
     if value is None or value == "":
         return []
     if isinstance(value, list):
-        return [str(v) for v in value if v is not None and v != ""]
+        return [_text(v) for v in value if v is not None and v != ""]
     text = str(value)
     if text.startswith("["):
         try:
@@ -82,7 +104,20 @@ def as_list(params: Mapping[str, Any], name: str, *, split_commas: bool = False)
         except json.JSONDecodeError:
             loaded = None
         if isinstance(loaded, list):
-            return [str(v) for v in loaded if v is not None and v != ""]
+            return [_text(v) for v in loaded if v is not None and v != ""]
     if split_commas:
         return [part.strip() for part in text.split(",") if part.strip()]
     return [text]
+
+
+def as_json(params: Mapping[str, Any], name: str) -> Any:
+    """A JSON-native value as it is, or a string parsed as JSON; "" is absent (None)."""
+    value = params.get(name)
+    if not isinstance(value, str):
+        return value
+    if value == "":
+        return None
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise BadRequestError(f"Invalid JSON in parameter {name}: {exc}") from None

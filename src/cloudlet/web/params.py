@@ -21,6 +21,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from cloudlet.errors import BadRequestError
+from cloudlet.services import values
 
 __all__ = ["MAX_FIELDS", "MAX_FILES", "MAX_TEXT_PART_BYTES", "Params", "read_params"]
 
@@ -31,8 +32,6 @@ MAX_TEXT_PART_BYTES = 10 * 1024 * 1024
 
 _ARRAY_KEY_RE = re.compile(r"^(?P<base>.+?)\[(?P<index>\d*)\]$")
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-_TRUE = frozenset({"1", "true"})
-_FALSE = frozenset({"0", "false"})
 
 
 def _split_key(key: str) -> tuple[str, int | None, bool]:
@@ -49,17 +48,6 @@ def _field_text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
-
-
-def _display(value: Any) -> str:
-    """A value as a string for ``get_str``: lists comma-joined, booleans ``true``/``false``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(_display(item) for item in value)
-    if isinstance(value, dict):
         return json.dumps(value)
     return str(value)
 
@@ -106,24 +94,11 @@ class Params:
 
     def get_str(self, name: str, default: str | None = None) -> str | None:
         """The value as text (lists comma-joined, booleans ``true``/``false``); ``""`` is absent."""
-        value = self.values.get(name)
-        if value is None or value == "":
-            return default
-        return _display(value)
+        return values.as_str(self.values, name, default)
 
     def get_bool(self, name: str, default: bool = False) -> bool:
         """The value as a boolean: ``true``/``false``/``1``/``0`` in any form (else 400)."""
-        value = self.values.get(name)
-        if value is None or value == "":
-            return default
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower() if isinstance(value, str | int) else None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise BadRequestError(f"Parameter {name} must be a boolean, got {_display(value)!r}")
+        return values.as_bool(self.values, name, default)
 
     def get_int(
         self,
@@ -134,50 +109,15 @@ class Params:
         maximum: int | None = None,
     ) -> int | None:
         """The value as an integer, checked against ``minimum``/``maximum`` (else 400)."""
-        value = self.values.get(name)
-        if value is None or value == "":
-            return default
-        number = _as_int(value)
-        if number is None:
-            raise BadRequestError(f"Parameter {name} must be an integer, got {_display(value)!r}")
-        if minimum is not None and number < minimum:
-            raise BadRequestError(f"Parameter {name} must be at least {minimum}, got {number}")
-        if maximum is not None and number > maximum:
-            raise BadRequestError(f"Parameter {name} must be at most {maximum}, got {number}")
-        return number
+        return values.as_int(self.values, name, default, minimum=minimum, maximum=maximum)
 
     def get_list(self, name: str, *, split_commas: bool = False) -> list[str]:
-        """The value as a list of strings.
-
-        Accepts ``k[]``/``k[N]``/repeated ``k``, JSON arrays, strings holding a JSON array
-        (``'["a","b"]'``) and single strings (split on commas, blanks dropped, when
-        ``split_commas``). Absent → ``[]``.
-        """
-        value = self.values.get(name)
-        if value is None or value == "":
-            return []
-        if isinstance(value, str):
-            parsed = _json_array(value)
-            if parsed is not None:
-                return [_display(item) for item in parsed if item is not None]
-            if split_commas:
-                return [part.strip() for part in value.split(",") if part.strip()]
-            return [value]
-        if isinstance(value, list):
-            return [_display(item) for item in value if item is not None]
-        return [_display(value)]
+        """The value as a list of strings (``k[]``, JSON arrays, comma strings if asked)."""
+        return values.as_list(self.values, name, split_commas=split_commas)
 
     def get_json(self, name: str) -> Any:
         """The value as JSON: JSON-native values as they are, strings parsed (bad JSON → 400)."""
-        value = self.values.get(name)
-        if not isinstance(value, str):
-            return value
-        if value == "":
-            return None
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise BadRequestError(f"Invalid JSON in parameter {name}: {exc}") from None
+        return values.as_json(self.values, name)
 
     def signable(self) -> dict[str, str | list[str]]:
         """The fields for signature verification: ``k[]``/``k[N]`` collapsed into lists.
@@ -194,31 +134,6 @@ class Params:
         signable: dict[str, str | list[str]] = dict(plain)
         signable.update(_collapse(arrays))
         return signable
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        try:
-            return int(value.strip(), 10)
-        except ValueError:
-            return None
-    return None
-
-
-def _json_array(text: str) -> list[Any] | None:
-    if not text.lstrip().startswith("["):
-        return None
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, list) else None
 
 
 def _flatten_json(body: dict[str, Any]) -> list[tuple[str, str]]:
