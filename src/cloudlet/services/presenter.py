@@ -30,15 +30,8 @@ def asset_urls(settings: Settings, cloud: Cloud, asset: Asset) -> tuple[str, str
     return f"{settings.base_url}/{path}", f"{settings.secure_base_url}/{path}"
 
 
-def brief_resource(
-    settings: Settings,
-    cloud: Cloud,
-    asset: Asset,
-    *,
-    tags: bool = False,
-    context: bool = False,
-) -> dict[str, Any]:
-    """The listing shape (BriefAsset): what ``resources`` and ``resources_by_ids`` return."""
+def _common_fields(settings: Settings, cloud: Cloud, asset: Asset) -> dict[str, Any]:
+    """The fields every asset shape shares; no width/height for raw or dimensionless files."""
     url, secure_url = asset_urls(settings, cloud, asset)
     data: dict[str, Any] = {
         "asset_id": asset.asset_id,
@@ -53,14 +46,26 @@ def brief_resource(
         "height": asset.height,
         "asset_folder": asset.asset_folder,
         "display_name": asset.display_name,
-        "backup": False,
         "access_mode": asset.access_mode,
         "url": url,
         "secure_url": secure_url,
     }
     if asset.resource_type == "raw" or asset.width is None:
-        data.pop("width")
-        data.pop("height")
+        del data["width"], data["height"]
+    return data
+
+
+def brief_resource(
+    settings: Settings,
+    cloud: Cloud,
+    asset: Asset,
+    *,
+    tags: bool = False,
+    context: bool = False,
+) -> dict[str, Any]:
+    """The listing shape (BriefAsset): what ``resources`` and ``resources_by_ids`` return."""
+    data = _common_fields(settings, cloud, asset)
+    data["backup"] = False
     if asset.placeholder:
         data["placeholder"] = True
     if tags:
@@ -97,37 +102,21 @@ def upload_result(
     overwritten: bool = False,
 ) -> dict[str, Any]:
     """The Upload API response for an uploaded (or already existing) asset."""
-    url, secure_url = asset_urls(settings, cloud, asset)
     algorithm = str(cloud.settings.get("signature_algorithm", "sha1"))
-    data: dict[str, Any] = {
-        "asset_id": asset.asset_id,
-        "public_id": asset.public_id,
-        "version": asset.version,
-        "version_id": asset.version_id,
-        "signature": response_signature(
-            asset.public_id, asset.version, cloud.api_secret, algorithm=algorithm
-        ),
-        "width": asset.width,
-        "height": asset.height,
-        "format": asset.format,
-        "resource_type": asset.resource_type,
-        "created_at": iso(asset.created_at),
-        "tags": list(asset.tags),
-        "bytes": asset.bytes,
-        "type": asset.type,
-        "etag": asset.etag,
-        "placeholder": asset.placeholder,
-        "url": url,
-        "secure_url": secure_url,
-        "asset_folder": asset.asset_folder,
-        "display_name": asset.display_name,
-        "access_mode": asset.access_mode,
-        "original_filename": asset.original_filename,
-        "api_key": cloud.api_key,
-    }
-    if asset.resource_type == "raw" or asset.width is None:
-        data.pop("width")
-        data.pop("height")
+    data = _common_fields(settings, cloud, asset)
+    data.update(
+        {
+            "version_id": asset.version_id,
+            "signature": response_signature(
+                asset.public_id, asset.version, cloud.api_secret, algorithm=algorithm
+            ),
+            "tags": list(asset.tags),
+            "etag": asset.etag,
+            "placeholder": asset.placeholder,
+            "original_filename": asset.original_filename,
+            "api_key": cloud.api_key,
+        }
+    )
     if asset.context:
         data["context"] = {"custom": dict(asset.context)}
     if existing:
