@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from cloudlet.catalog.model import Cloud, UploadPreset
 from cloudlet.delivery import signatures
-from cloudlet.errors import AuthenticationError, BadRequestError, NotFoundError
+from cloudlet.errors import AuthenticationError, BadRequestError
 from cloudlet.services.deps import Deps
 
 # pycloudinary 1.46.3 sends these on tags/context/metadata without signing them (protocol §2.1)
@@ -145,12 +145,3 @@ def require_cloud(deps: Deps, name: str) -> Cloud:
         raise AuthenticationError(f"Invalid cloud_name {name}")
     return cloud
 
-
-__all__ = [
-    "NotFoundError",
-    "UploadAuth",
-    "authenticate_admin",
-    "authenticate_upload",
-    "check_timestamp",
-    "require_cloud",
-]
