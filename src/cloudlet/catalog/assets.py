@@ -20,9 +20,12 @@ _VERSION_FIELDS = [c.name for c in asset_versions.columns]
 _BATCH = 500
 
 
-def load_assets(conn: Connection, rows: Sequence[Row[Any]]) -> list[Asset]:
-    """Assets for ``rows`` of the assets table, in the same order, with their tags."""
-    tags = _tags_by_asset(conn, [row.id for row in rows])
+def load_assets(
+    conn: Connection, rows: Sequence[Row[Any]], *, with_tags: bool = True
+) -> list[Asset]:
+    """Assets for ``rows`` of the assets table, in the same order, with their tags (or with
+    ``tags=()`` when ``with_tags`` is false: one query fewer on hot paths)."""
+    tags = _tags_by_asset(conn, [row.id for row in rows]) if with_tags else {}
     return [_asset(row, tags.get(row.id, [])) for row in rows]
 
 
@@ -124,16 +127,24 @@ class AssetReads(Database):
             return None if row is None else load_assets(conn, [row])[0]
 
     def get_assets_by_public_ids(
-        self, cloud_id: int, resource_type: str, type: str | None, public_ids: Sequence[str]
+        self,
+        cloud_id: int,
+        resource_type: str,
+        type: str | None,
+        public_ids: Sequence[str],
+        *,
+        with_tags: bool = True,
     ) -> list[Asset]:
         """Assets in the order of ``public_ids`` (missing ones skipped). ``type`` None: any
-        type, several assets per public_id then follow each other ordered by type."""
+        type, several assets per public_id then follow each other ordered by type.
+        ``with_tags=False`` leaves ``tags`` empty and saves a query (delivery)."""
         base = sa.select(assets).where(
             assets.c.cloud_id == cloud_id, assets.c.resource_type == resource_type
         )
         if type is not None:
             base = base.where(assets.c.type == type)
-        found = self._select_in(base, assets.c.public_id, list(dict.fromkeys(public_ids)))
+        unique = list(dict.fromkeys(public_ids))
+        found = self._select_in(base, assets.c.public_id, unique, with_tags=with_tags)
         found.sort(key=lambda a: a.type)
         rank = {public_id: i for i, public_id in reversed(list(enumerate(public_ids)))}
         return sorted(found, key=lambda a: rank[a.public_id])
@@ -145,11 +156,14 @@ class AssetReads(Database):
         rank = {asset_id: i for i, asset_id in reversed(list(enumerate(asset_ids)))}
         return sorted(found, key=lambda a: rank[a.asset_id])
 
-    def _select_in(self, base: Any, column: Any, values: list[str]) -> list[Asset]:
+    def _select_in(
+        self, base: Any, column: Any, values: list[str], *, with_tags: bool = True
+    ) -> list[Asset]:
         found: list[Asset] = []
         with self._read() as conn:
             for part in chunks(values):
-                found.extend(load_assets(conn, conn.execute(base.where(column.in_(part))).all()))
+                rows = conn.execute(base.where(column.in_(part))).all()
+                found.extend(load_assets(conn, rows, with_tags=with_tags))
         return found
 
     def list_assets(

@@ -84,6 +84,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        access_log=settings.access_log,
         proxy_headers=False,
     )
 

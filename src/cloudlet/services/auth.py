@@ -144,4 +144,3 @@ def require_cloud(deps: Deps, name: str) -> Cloud:
     if cloud is None:
         raise AuthenticationError(f"Invalid cloud_name {name}")
     return cloud
-

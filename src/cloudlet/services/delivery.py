@@ -86,25 +86,29 @@ def _check_access(cloud: Cloud, request: DeliveryRequest, token: str | None, now
 
 
 def _find(deps: Deps, cloud: Cloud, request: DeliveryRequest) -> tuple[Asset, str]:
-    """Look the asset up; returns it with the format the URL asks for ('' for none)."""
-    catalog = deps.catalog
+    """Look the asset up (one query for every reading of the path); returns it with the
+    format the URL asks for ('' for none)."""
     candidates: list[tuple[str, str]] = []
     path = request.public_path
     if request.transformations and request.version is None:
         whole = "/".join([*request.transformations, request.raw_public_path])
-        path_all = unquote(whole)
-        candidates.append((path_all, ""))
-    if request.resource_type == "raw":
-        candidates.append((path, ""))
-    else:
+        candidates.append((unquote(whole), ""))
+    if request.resource_type != "raw":
         stem, dot, ext = path.rpartition(".")
         if dot and stem and "/" not in ext:
             candidates.append((stem, ext.lower()))
-        candidates.append((path, ""))
+    candidates.append((path, ""))
+    found = deps.catalog.get_assets_by_public_ids(
+        cloud.id,
+        request.resource_type,
+        request.type,
+        [public_id for public_id, _ in candidates],
+        with_tags=False,
+    )
+    by_id = {asset.public_id: asset for asset in found}
     for public_id, fmt in candidates:
-        asset = catalog.get_asset(cloud.id, request.resource_type, request.type, public_id)
-        if asset is not None:
-            return asset, fmt
+        if public_id in by_id:
+            return by_id[public_id], fmt
     raise NotFoundError(f"Resource not found - {path}")
 
 
