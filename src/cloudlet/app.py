@@ -21,7 +21,7 @@ from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
 from cloudlet.web import admin_api, delivery, upload_api
-from cloudlet.web.middleware import RequestIdMiddleware
+from cloudlet.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from cloudlet.web.ratelimit import HourlyRateLimiter
 from cloudlet.web.responses import (
     cloudlet_error_handler,
@@ -31,6 +31,13 @@ from cloudlet.web.responses import (
 
 log = logging.getLogger("cloudlet")
 CHUNK_SWEEP_INTERVAL_S = 3600
+API_BODY_OVERHEAD = 16 * 1024 * 1024  # form fields, data URIs, multipart framing
+
+
+def api_body_limit(settings: Settings) -> int:
+    """The largest API request body: the largest upload plus room for the other fields."""
+    largest = max(settings.max_image_bytes, settings.max_video_bytes, settings.max_raw_bytes)
+    return largest + API_BODY_OVERHEAD
 
 
 def build_deps(settings: Settings) -> Deps:
@@ -70,7 +77,10 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     deps = deps or build_deps(settings)
     app = Starlette(
         routes=[*upload_api.routes, *admin_api.routes, *delivery.routes],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, limit=api_body_limit(settings)),
+        ],
         exception_handlers={
             CloudletError: cloudlet_error_handler,
             HTTPException: http_exception_handler,

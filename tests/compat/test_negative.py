@@ -220,3 +220,44 @@ def test_unknown_route_is_json_404(small_sdk: Server) -> None:
         f"{small_sdk.base_url}/v1_1/{CLOUD}/nothing/here", auth=(API_KEY, API_SECRET)
     )
     assert response.status_code == 404 and "error" in response.json()
+
+
+@pytest.fixture(scope="module")
+def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Every upload limit at 4 KB: API bodies over 4 KB + 16 MB are refused unread."""
+    limits = {f"CLOUDLET_MAX_{kind}_BYTES": "4000" for kind in ("IMAGE", "VIDEO", "RAW")}
+    srv = start_server(tmp_path_factory.mktemp("tight"), limits)
+    yield srv
+    stop_server(srv)
+
+
+def test_declared_oversized_body_is_refused_unread(tight_server: Server) -> None:
+    host, port = tight_server.base_url.removeprefix("http://").split(":")
+    import socket
+
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            f"POST /v1_1/{CLOUD}/image/upload HTTP/1.1\r\nHost: {host}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n"
+            f"Content-Length: {50 * 1024**3}\r\n\r\n".encode()
+        )
+        reply = sock.recv(65536).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 400")
+    assert "Request body too large" in reply and "x-request-id" in reply.lower()
+
+
+def test_streamed_oversized_body_is_cut_off(tight_server: Server) -> None:
+    def body() -> Iterator[bytes]:
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n\r\n'
+        for _ in range(40):  # 20 MB, past the 4000 B + 16 MB limit
+            yield b"x" * (512 * 1024)
+
+    response = httpx.post(
+        f"{tight_server.base_url}/v1_1/{CLOUD}/raw/upload",
+        content=body(),
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 400
+    assert "Request body too large" in response.json()["error"]["message"]
+    staging = tight_server.data_dir / "tmp" / "staging"
+    assert not staging.exists() or not any(staging.iterdir())

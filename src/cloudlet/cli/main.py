@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -96,6 +97,13 @@ def _export_settings(settings: Settings) -> None:
     os.environ["CLOUDLET_PORT"] = str(settings.port)
     if settings.database_url:
         os.environ["CLOUDLET_DATABASE_URL"] = settings.database_url
+    if not os.environ.get("TMPDIR"):
+        # Upload parts over 1 MB are spooled to a temporary file while the request is read:
+        # keep them on the data disk (never a RAM-backed /tmp) and swept at start-up.
+        spool = settings.tmp_dir / "spool"
+        spool.mkdir(parents=True, exist_ok=True)
+        os.environ["TMPDIR"] = str(spool)
+        tempfile.tempdir = None  # re-read TMPDIR
 
 
 def _print_welcome(settings: Settings, cloud: object, created: bool) -> None:

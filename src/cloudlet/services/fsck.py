@@ -52,11 +52,14 @@ def sweep_journal(deps: Deps, older_than: datetime | None = None) -> int:
 
 
 def clear_staging(deps: Deps) -> int:
-    """Remove staging files left by requests a crash interrupted (call before serving)."""
-    staging = deps.settings.tmp_dir / "staging"
+    """Remove staging and spool files left by requests a crash interrupted (call before
+    serving)."""
     removed = 0
-    if staging.is_dir():
-        for leftover in staging.iterdir():
+    for folder in ("staging", "spool"):
+        path = deps.settings.tmp_dir / folder
+        if not path.is_dir():
+            continue
+        for leftover in path.iterdir():
             if leftover.is_file():
                 leftover.unlink(missing_ok=True)
                 removed += 1

@@ -1,10 +1,13 @@
-"""ASGI middleware: every response carries an ``X-Request-Id``."""
+"""ASGI middleware: request ids on every response, and a cap on API request bodies."""
 
 from __future__ import annotations
 
 import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cloudlet.errors import BadRequestError
+from cloudlet.web.responses import error_response
 
 
 class RequestIdMiddleware:
@@ -28,3 +31,57 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class BodyTooLargeError(BadRequestError):
+    """The request body is larger than this server accepts."""
+
+
+class BodyLimitMiddleware:
+    """Refuse API request bodies over ``limit`` bytes before they are spooled anywhere.
+
+    A declared ``Content-Length`` over the limit is answered at once without reading the
+    body; a body without one (``Transfer-Encoding: chunked``) is counted as it arrives and the
+    request fails as soon as it passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int, prefixes: tuple[str, ...] = ("/v1_1/",)) -> None:
+        self.app = app
+        self.limit = limit
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.limit:
+            response = error_response(self._error(declared).message, BodyTooLargeError.status)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise self._error(received)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _error(self, size: int) -> BodyTooLargeError:
+        return BodyTooLargeError(
+            f"Request body too large. Got at least {size} bytes. Maximum is {self.limit}."
+        )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
