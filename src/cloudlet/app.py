@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.errors import CloudletError
@@ -80,6 +81,14 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(BodyLimitMiddleware, limit=api_body_limit(settings)),
+            # Browsers upload unsigned, delete by token and load deliveries cross-origin.
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "HEAD", "POST"],
+                allow_headers=["*"],
+                expose_headers=["X-Request-Id", "X-Cld-Error"],
+            ),
         ],
         exception_handlers={
             CloudletError: cloudlet_error_handler,

@@ -104,7 +104,7 @@ class AssetWrites(Database):
         pk = conn.execute(sa.insert(assets).values(values).returning(assets.c.id)).scalar_one()
         self._store_children(conn, pk, new, version, now)
         unjournal_key(conn, new.storage_key)
-        return _reload(conn, pk)
+        return reload_asset(conn, pk)
 
     def _overwrite(self, conn: Connection, previous: Asset, new: NewAsset, now: datetime) -> Asset:
         version = max(int(to_utc(now).timestamp()), previous.version + 1)
@@ -122,13 +122,13 @@ class AssetWrites(Database):
         if previous.storage_key != new.storage_key:
             journal_keys(conn, [previous.storage_key], now)
         unjournal_key(conn, new.storage_key)
-        return _reload(conn, previous.id)
+        return reload_asset(conn, previous.id)
 
     def _store_children(
         self, conn: Connection, pk: int, new: NewAsset, version: int, now: datetime
     ) -> None:
-        _replace_tags(conn, pk, new.tags)
-        _replace_context(conn, pk, new.context)
+        replace_tags(conn, pk, new.tags)
+        replace_context(conn, pk, new.context)
         conn.execute(
             sa.insert(asset_versions).values(
                 asset_pk=pk,
@@ -163,40 +163,46 @@ class AssetWrites(Database):
                 raise NotFoundError("Resource not found")
             values: dict[str, Any] = {"updated_at": now}
             if tags is not None:
-                _replace_tags(conn, asset_pk, tags)
+                replace_tags(conn, asset_pk, tags)
             if context is not None:
-                _replace_context(conn, asset_pk, context)
+                replace_context(conn, asset_pk, context)
                 values["context"] = dict(context)
             if extra is not None:
                 merged = {**current.extra, **extra}
                 values["extra"] = {k: v for k, v in merged.items() if v is not None}
             conn.execute(sa.update(assets).where(assets.c.id == asset_pk).values(values))
-            return _reload(conn, asset_pk)
+            return reload_asset(conn, asset_pk)
 
     def delete_asset(self, asset_pk: int) -> list[str]:
         """Remove the asset, its tags, context, versions and delete tokens; journal and
         return their storage keys (current first, then versions still holding bytes,
         no duplicates). An unknown ``asset_pk`` changes nothing and returns []."""
         with self._write() as conn:
-            current = conn.scalar(
-                sa.select(assets.c.storage_key).where(assets.c.id == asset_pk).with_for_update()
-            )
-            if current is None:
-                return []
-            held = conn.scalars(
-                sa.select(asset_versions.c.storage_key)
-                .where(
-                    asset_versions.c.asset_pk == asset_pk,
-                    asset_versions.c.storage_key.is_not(None),
-                )
-                .order_by(asset_versions.c.version.desc())
-            ).all()
-            keys = list(dict.fromkeys([current, *held]))
-            for child in (delete_tokens, asset_tags, asset_context, asset_versions):
-                conn.execute(sa.delete(child).where(child.c.asset_pk == asset_pk))
-            conn.execute(sa.delete(assets).where(assets.c.id == asset_pk))
-            journal_keys(conn, keys, datetime.now(UTC))
-            return keys
+            return delete_asset_rows(conn, asset_pk)
+
+
+def delete_asset_rows(conn: Connection, asset_pk: int) -> list[str]:
+    """Delete one asset's rows inside ``conn``'s transaction; journal and return the storage
+    keys that held its bytes ([] when the asset does not exist)."""
+    current = conn.scalar(
+        sa.select(assets.c.storage_key).where(assets.c.id == asset_pk).with_for_update()
+    )
+    if current is None:
+        return []
+    held = conn.scalars(
+        sa.select(asset_versions.c.storage_key)
+        .where(
+            asset_versions.c.asset_pk == asset_pk,
+            asset_versions.c.storage_key.is_not(None),
+        )
+        .order_by(asset_versions.c.version.desc())
+    ).all()
+    keys = list(dict.fromkeys([current, *held]))
+    for child in (delete_tokens, asset_tags, asset_context, asset_versions):
+        conn.execute(sa.delete(child).where(child.c.asset_pk == asset_pk))
+    conn.execute(sa.delete(assets).where(assets.c.id == asset_pk))
+    journal_keys(conn, keys, datetime.now(UTC))
+    return keys
 
 
 def _asset_values(new: NewAsset, version: int, now: datetime) -> dict[str, Any]:
@@ -228,19 +234,19 @@ def _asset_values(new: NewAsset, version: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def _replace_tags(conn: Connection, pk: int, tags: Iterable[str]) -> None:
+def replace_tags(conn: Connection, pk: int, tags: Iterable[str]) -> None:
     conn.execute(sa.delete(asset_tags).where(asset_tags.c.asset_pk == pk))
     rows = [{"asset_pk": pk, "tag": tag} for tag in dict.fromkeys(tags)]
     insert_or_ignore(conn, asset_tags, rows)
 
 
-def _replace_context(conn: Connection, pk: int, context: Mapping[str, str]) -> None:
+def replace_context(conn: Connection, pk: int, context: Mapping[str, str]) -> None:
     conn.execute(sa.delete(asset_context).where(asset_context.c.asset_pk == pk))
     rows = [{"asset_pk": pk, "key": k, "value": v} for k, v in context.items()]
     insert_or_ignore(conn, asset_context, rows)
 
 
-def _reload(conn: Connection, pk: int) -> Asset:
+def reload_asset(conn: Connection, pk: int) -> Asset:
     asset = load_asset(conn, pk)
     assert asset is not None  # written in this transaction
     return asset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -10,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import chunks
+from cloudlet.services import chunks, manage
 from cloudlet.services import upload as upload_service
 from cloudlet.services.auth import UploadAuth, authenticate_upload, require_cloud
 from cloudlet.services.deps import Deps
@@ -89,6 +90,42 @@ def _chunk(
         result.discard()
 
 
+ManageCall = Callable[[Deps, Cloud, str, dict[str, Any]], dict[str, Any]]
+
+
+def signed_action(action: str, call: ManageCall) -> Callable[[Request], Awaitable[Response]]:
+    """An Upload API action that needs a signature (or basic auth) and no file."""
+
+    async def endpoint(request: Request) -> Response:
+        deps = deps_of(request)
+        params = await read_params(request)
+        cloud_name = request.path_params["cloud"]
+        resource_type = request.path_params["resource_type"]
+
+        def work() -> dict[str, Any]:
+            cloud = require_cloud(deps, cloud_name)
+            authenticate_upload(
+                deps, cloud, action, params.signable(), basic_auth=basic_auth(request)
+            )
+            return call(deps, cloud, resource_type, _options(params))
+
+        return json_response(await in_thread(work))
+
+    return endpoint
+
+
+async def delete_by_token(request: Request) -> Response:
+    """``POST /v1_1/{cloud}/delete_by_token``: unauthenticated, the token is the credential."""
+    deps = deps_of(request)
+    params = await read_params(request)
+
+    def work() -> dict[str, Any]:
+        cloud = require_cloud(deps, request.path_params["cloud"])
+        return manage.delete_by_token(deps, cloud, _options(params))
+
+    return json_response(await in_thread(work))
+
+
 async def unsupported_action(request: Request) -> Response:
     """Upload API actions that later versions of Cloudlet will add."""
     action = request.path_params["action"]
@@ -97,6 +134,20 @@ async def unsupported_action(request: Request) -> Response:
 
 routes = [
     Route("/v1_1/{cloud}/upload", upload, methods=["POST"]),
+    Route("/v1_1/{cloud}/delete_by_token", delete_by_token, methods=["POST"]),
+    *(
+        Route(
+            f"/v1_1/{{cloud}}/{{resource_type}}/{action}",
+            signed_action(action, call),
+            methods=["POST"],
+        )
+        for action, call in (
+            ("destroy", manage.destroy),
+            ("rename", manage.rename),
+            ("tags", manage.tags),
+            ("context", manage.context),
+        )
+    ),
     Route("/v1_1/{cloud}/{resource_type}/upload", upload, methods=["POST"]),
     Route("/v1_1/{cloud}/{resource_type}/{action}", unsupported_action, methods=["POST"]),
 ]

@@ -1,0 +1,186 @@
+"""Changes to existing assets: rename (with overwrite), bulk tag and context commands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cloudlet.catalog.asset_writes import delete_asset_rows, reload_asset, replace_context
+from cloudlet.catalog.assets import load_asset
+from cloudlet.catalog.db import Database, chunks, insert_or_ignore
+from cloudlet.catalog.model import Asset
+from cloudlet.catalog.schema import asset_tags, assets
+from cloudlet.errors import AlreadyExistsError, BadRequestError, NotFoundError
+
+MAX_TAGS_PER_ASSET = 1000
+TAG_COMMANDS = ("add", "remove", "replace", "remove_all", "set_exclusive")
+
+
+class AssetChanges(Database):
+    """Renames and the Upload API's ``tags`` and ``context`` commands."""
+
+    def rename_asset(
+        self,
+        asset_pk: int,
+        to_public_id: str,
+        *,
+        to_type: str | None,
+        overwrite: bool,
+        now: datetime,
+    ) -> tuple[Asset, list[str]]:
+        """Give the asset a new public id (and type). A different asset already there is
+        AlreadyExistsError unless ``overwrite``, in which case it is deleted in the same
+        transaction. Returns the renamed asset and the journalled keys of what was replaced.
+        """
+        with self._write() as conn:
+            asset = load_asset(conn, asset_pk, for_update=True)
+            if asset is None:
+                raise NotFoundError("Resource not found")
+            kind = to_type or asset.type
+            replaced = self._clear_target(conn, asset, to_public_id, kind, overwrite)
+            conn.execute(
+                sa.update(assets)
+                .where(assets.c.id == asset_pk)
+                .values(public_id=to_public_id, type=kind, updated_at=now)
+            )
+            return reload_asset(conn, asset_pk), replaced
+
+    def _clear_target(
+        self, conn: Connection, asset: Asset, public_id: str, kind: str, overwrite: bool
+    ) -> list[str]:
+        clash = conn.scalar(
+            sa.select(assets.c.id)
+            .where(
+                assets.c.cloud_id == asset.cloud_id,
+                assets.c.resource_type == asset.resource_type,
+                assets.c.type == kind,
+                assets.c.public_id == public_id,
+            )
+            .with_for_update()
+        )
+        if clash is None or clash == asset.id:
+            return []
+        if not overwrite:
+            raise AlreadyExistsError(f"Resource already exists - {public_id}")
+        return delete_asset_rows(conn, clash)
+
+    def change_tags(
+        self,
+        cloud_id: int,
+        resource_type: str,
+        type: str,
+        public_ids: Sequence[str],
+        command: str,
+        tags: Sequence[str],
+        now: datetime,
+    ) -> list[str]:
+        """Apply a tags command to the named assets in one transaction; returns the public
+        ids that exist (in the order given). ``set_exclusive`` also removes the tag from
+        every other asset of the cloud and resource type. An asset that would end with more
+        than 1000 tags is BadRequestError and nothing changes."""
+        if command not in TAG_COMMANDS:
+            raise BadRequestError(f"Invalid command {command!r} for tags")
+        with self._write() as conn:
+            found = _asset_pks(conn, cloud_id, resource_type, type, public_ids)
+            pks = list(found.values())
+            if command in ("replace", "remove_all"):
+                _delete_tags(conn, pks, None)
+            if command == "remove":
+                _delete_tags(conn, pks, tags)
+            if command == "set_exclusive":
+                _remove_tag_elsewhere(conn, cloud_id, resource_type, tags, pks)
+            if command in ("add", "replace", "set_exclusive"):
+                rows = [{"asset_pk": pk, "tag": tag} for pk in pks for tag in tags]
+                insert_or_ignore(conn, asset_tags, rows)
+                _check_tag_counts(conn, found)
+            _touch(conn, pks, now)
+            return [pid for pid in dict.fromkeys(public_ids) if pid in found]
+
+    def change_context(
+        self,
+        cloud_id: int,
+        resource_type: str,
+        type: str,
+        public_ids: Sequence[str],
+        command: str,
+        context: Mapping[str, str],
+        now: datetime,
+    ) -> list[str]:
+        """``add`` merges the keys into each asset's context; ``remove_all`` clears it.
+        Returns the public ids that exist, in the order given."""
+        if command not in ("add", "remove_all"):
+            raise BadRequestError(f"Invalid command {command!r} for context")
+        with self._write() as conn:
+            found = _asset_pks(conn, cloud_id, resource_type, type, public_ids)
+            for pk in found.values():
+                current = load_asset(conn, pk, for_update=True)
+                assert current is not None
+                merged = {**current.context, **context} if command == "add" else {}
+                replace_context(conn, pk, merged)
+                conn.execute(
+                    sa.update(assets)
+                    .where(assets.c.id == pk)
+                    .values(context=merged, updated_at=now)
+                )
+            return [pid for pid in dict.fromkeys(public_ids) if pid in found]
+
+
+def _asset_pks(
+    conn: Connection, cloud_id: int, resource_type: str, type: str, public_ids: Sequence[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in chunks(list(dict.fromkeys(public_ids))):
+        query = sa.select(assets.c.public_id, assets.c.id).where(
+            assets.c.cloud_id == cloud_id,
+            assets.c.resource_type == resource_type,
+            assets.c.type == type,
+            assets.c.public_id.in_(part),
+        )
+        found.update({row.public_id: row.id for row in conn.execute(query)})
+    return found
+
+
+def _delete_tags(conn: Connection, pks: list[int], tags: Sequence[str] | None) -> None:
+    for part in chunks(pks):
+        query = sa.delete(asset_tags).where(asset_tags.c.asset_pk.in_(part))
+        if tags is not None:
+            query = query.where(asset_tags.c.tag.in_(list(tags)))
+        conn.execute(query)
+
+
+def _remove_tag_elsewhere(
+    conn: Connection, cloud_id: int, resource_type: str, tags: Sequence[str], keep: list[int]
+) -> None:
+    others = sa.select(assets.c.id).where(
+        assets.c.cloud_id == cloud_id,
+        assets.c.resource_type == resource_type,
+        assets.c.id.not_in(keep) if keep else sa.true(),
+    )
+    conn.execute(
+        sa.delete(asset_tags).where(
+            asset_tags.c.tag.in_(list(tags)), asset_tags.c.asset_pk.in_(others)
+        )
+    )
+
+
+def _check_tag_counts(conn: Connection, found: dict[str, int]) -> None:
+    by_pk = {pk: pid for pid, pk in found.items()}
+    for part in chunks(list(by_pk)):
+        query = (
+            sa.select(asset_tags.c.asset_pk, sa.func.count())
+            .where(asset_tags.c.asset_pk.in_(part))
+            .group_by(asset_tags.c.asset_pk)
+            .having(sa.func.count() > MAX_TAGS_PER_ASSET)
+        )
+        for pk, _count in conn.execute(query):
+            raise BadRequestError(
+                f"Asset {by_pk[pk]} would have more than {MAX_TAGS_PER_ASSET} tags"
+            )
+
+
+def _touch(conn: Connection, pks: list[int], now: datetime) -> None:
+    for part in chunks(pks):
+        conn.execute(sa.update(assets).where(assets.c.id.in_(part)).values(updated_at=now))
