@@ -53,6 +53,7 @@ class Settings:
     timestamp_window_s: int = 3600
     chunk_expiry_s: int = 24 * 3600
     admin_rate_limit: int = 5000  # Admin API calls per hour per cloud
+    delete_page_size: int = 1000  # assets deleted per bulk-delete call (Cloudinary: 1000)
     demo_cloud: str = "demo"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -105,6 +106,8 @@ class Settings:
         """Raise BadRequestError for settings that cannot work; return self."""
         if not 0 < self.port < 65536:
             raise BadRequestError(f"port must be between 1 and 65535, got {self.port}")
+        if not 1 <= self.delete_page_size <= 10000:
+            raise BadRequestError("CLOUDLET_DELETE_PAGE_SIZE must be between 1 and 10000")
         if self.workers < 1:
             raise BadRequestError("workers must be at least 1")
         if self.database_url and not self.database_url.startswith(("sqlite", "postgres")):
@@ -138,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         fetch_allow_private=_env_bool(env, "CLOUDLET_FETCH_ALLOW_PRIVATE", False),
         admin_rate_limit=_env_int(env, "CLOUDLET_ADMIN_RATE_LIMIT", 5000),
         access_log=_env_bool(env, "CLOUDLET_ACCESS_LOG", True),
+        delete_page_size=_env_int(env, "CLOUDLET_DELETE_PAGE_SIZE", 1000),
     )
     if "data_dir" in overrides and overrides["data_dir"] is not None:
         overrides["data_dir"] = Path(str(overrides["data_dir"]))

@@ -10,7 +10,6 @@ import cloudinary.utils
 import httpx
 import pytest
 from cloudinary.exceptions import AuthorizationRequired, BadRequest, NotFound
-
 from tests.compat.helpers import make_png
 from tests.compat.server import CLOUD, Server
 

@@ -131,13 +131,21 @@ class AssetChanges(Database):
 def _asset_pks(
     conn: Connection, cloud_id: int, resource_type: str, type: str, public_ids: Sequence[str]
 ) -> dict[str, int]:
+    """The pks of the named assets, row-locked in pk order: concurrent bulk commands over
+    overlapping assets then queue instead of deadlocking (PostgreSQL; SQLite serialises
+    writers anyway)."""
     found: dict[str, int] = {}
     for part in chunks(list(dict.fromkeys(public_ids))):
-        query = sa.select(assets.c.public_id, assets.c.id).where(
-            assets.c.cloud_id == cloud_id,
-            assets.c.resource_type == resource_type,
-            assets.c.type == type,
-            assets.c.public_id.in_(part),
+        query = (
+            sa.select(assets.c.public_id, assets.c.id)
+            .where(
+                assets.c.cloud_id == cloud_id,
+                assets.c.resource_type == resource_type,
+                assets.c.type == type,
+                assets.c.public_id.in_(part),
+            )
+            .order_by(assets.c.id)
+            .with_for_update()
         )
         found.update({row.public_id: row.id for row in conn.execute(query)})
     return found

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from cloudlet.catalog.assets import load_asset
-from cloudlet.catalog.db import Database, insert_or_ignore, upsert
+from cloudlet.catalog.db import Database, chunks, insert_or_ignore, upsert
 from cloudlet.catalog.model import Asset, NewAsset
 from cloudlet.catalog.schema import (
     asset_context,
@@ -184,25 +184,27 @@ class AssetWrites(Database):
 def delete_asset_rows(conn: Connection, asset_pk: int) -> list[str]:
     """Delete one asset's rows inside ``conn``'s transaction; journal and return the storage
     keys that held its bytes ([] when the asset does not exist)."""
-    current = conn.scalar(
-        sa.select(assets.c.storage_key).where(assets.c.id == asset_pk).with_for_update()
-    )
-    if current is None:
-        return []
-    held = conn.scalars(
-        sa.select(asset_versions.c.storage_key)
-        .where(
-            asset_versions.c.asset_pk == asset_pk,
-            asset_versions.c.storage_key.is_not(None),
-        )
-        .order_by(asset_versions.c.version.desc())
-    ).all()
-    keys = list(dict.fromkeys([current, *held]))
-    for child in (delete_tokens, asset_tags, asset_context, asset_versions):
-        conn.execute(sa.delete(child).where(child.c.asset_pk == asset_pk))
-    conn.execute(sa.delete(assets).where(assets.c.id == asset_pk))
-    journal_keys(conn, keys, datetime.now(UTC))
-    return keys
+    exists = conn.scalar(sa.select(assets.c.id).where(assets.c.id == asset_pk).with_for_update())
+    return [] if exists is None else delete_rows(conn, [asset_pk])
+
+
+def delete_rows(conn: Connection, pks: list[int]) -> list[str]:
+    """Delete these assets' rows in bulk; journal and return every storage key that held
+    their bytes: each asset's current key first, then its versions' keys, newest first."""
+    keys: list[str] = []
+    for part in chunks(pks):
+        keys += conn.scalars(sa.select(assets.c.storage_key).where(assets.c.id.in_(part))).all()
+        keys += conn.scalars(
+            sa.select(asset_versions.c.storage_key)
+            .where(asset_versions.c.asset_pk.in_(part), asset_versions.c.storage_key.is_not(None))
+            .order_by(asset_versions.c.version.desc())
+        ).all()
+        for child in (delete_tokens, asset_tags, asset_context, asset_versions):
+            conn.execute(sa.delete(child).where(child.c.asset_pk.in_(part)))
+        conn.execute(sa.delete(assets).where(assets.c.id.in_(part)))
+    unique = list(dict.fromkeys(keys))
+    journal_keys(conn, unique, datetime.now(UTC))
+    return unique
 
 
 def _asset_values(new: NewAsset, version: int, now: datetime) -> dict[str, Any]:

@@ -193,7 +193,7 @@ class AssetReads(Database):
         """
         descending = _descending(direction)
         query = sa.select(assets).where(assets.c.cloud_id == cloud_id)
-        query = query.where(*_filters(resource_type, type, tag, context_key, context_value))
+        query = query.where(*asset_filters(resource_type, type, tag, context_key, context_value))
         if start_at is not None:
             at = sa.literal(start_at, type_=assets.c.created_at.type)
             query = query.where(
@@ -312,7 +312,7 @@ def _descending(direction: str) -> bool:
     return value == "desc"
 
 
-def _filters(
+def asset_filters(
     resource_type: str | None,
     type: str | None,
     tag: str | None,

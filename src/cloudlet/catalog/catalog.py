@@ -6,6 +6,7 @@
 - ``assets.AssetReads``: lookups, keyset-paginated listings, tags, versions, usage
 - ``asset_writes.AssetWrites``: create or overwrite, update, delete (one transaction each)
 - ``asset_changes.AssetChanges``: rename, bulk tags and context commands
+- ``asset_deletes.AssetDeletes``: the Admin API's bulk deletes, a page per transaction
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -21,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 
 from cloudlet.catalog.asset_changes import AssetChanges
+from cloudlet.catalog.asset_deletes import AssetDeletes
 from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.clouds import CloudStore
@@ -42,7 +44,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-class Catalog(CloudStore, AssetReads, AssetWrites, AssetChanges):
+class Catalog(CloudStore, AssetReads, AssetWrites, AssetChanges, AssetDeletes):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 
     Every asset query is scoped by ``cloud_id``: one cloud can never see another's rows.

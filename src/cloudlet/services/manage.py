@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
 from cloudlet.catalog.asset_changes import TAG_COMMANDS
+from cloudlet.catalog.asset_deletes import Selection
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import AlreadyExistsError, BadRequestError, NotFoundError
 from cloudlet.services import ids
@@ -140,3 +142,95 @@ def _public_ids(params: Mapping[str, Any]) -> list[str]:
     if len(public_ids) > MAX_PUBLIC_IDS:
         raise BadRequestError(f"Too many public_ids: at most {MAX_PUBLIC_IDS} per request")
     return public_ids
+
+
+def delete_resources(
+    deps: Deps,
+    cloud: Cloud,
+    resource_type: str | None,
+    type: str | None,
+    params: Mapping[str, Any],
+    *,
+    tag: str | None = None,
+) -> dict[str, Any]:
+    """Admin API deletes: by ``public_ids`` (≤ 100), ``prefix``, ``all=true``, by tag, or by
+    ``asset_ids``. At most 1000 assets go per call; when more match, the answer says
+    ``"partial": true`` with a ``next_cursor`` and the SDK calls again with it.
+
+    ``keep_original=true`` deletes only derived assets, of which there are none yet, so it
+    deletes nothing."""
+    selection = _selection(resource_type, type, params, tag)
+    after = _decode_after(as_str(params, "next_cursor"))
+    requested = list(selection.public_ids or selection.asset_ids or [])
+    if as_bool(params, "keep_original"):
+        return _delete_answer({}, {pid: "not_found" for pid in requested}, False, None)
+    page = deps.catalog.delete_assets_page(
+        cloud.id, selection, after_pk=after, limit=deps.settings.delete_page_size
+    )
+    remove_blobs(deps, page.storage_keys)
+    missing = {pid: "not_found" for pid in requested if pid not in set(page.deleted)}
+    cursor = _encode_after(page.last_pk) if page.partial else None
+    return _delete_answer({pid: "deleted" for pid in page.deleted}, missing, page.partial, cursor)
+
+
+def _selection(
+    resource_type: str | None, type: str | None, params: Mapping[str, Any], tag: str | None
+) -> Selection:
+    if resource_type is not None:
+        _check_resource_type(resource_type)
+    if tag is not None:
+        return Selection(resource_type, as_str(params, "type"), tag=tag)
+    asset_ids = as_list(params, "asset_ids")
+    if resource_type is None:
+        if not asset_ids:
+            raise BadRequestError("Missing required parameter - asset_ids")
+        return Selection(None, None, asset_ids=_at_most(asset_ids, "asset_ids"))
+    public_ids = as_list(params, "public_ids")
+    if public_ids:
+        return Selection(resource_type, type, public_ids=_at_most(public_ids, "public_ids"))
+    prefix = as_str(params, "prefix")
+    if prefix:
+        return Selection(resource_type, type, prefix=prefix)
+    if as_bool(params, "all"):
+        return Selection(resource_type, type)
+    raise BadRequestError("Must specify public_ids, prefix or all")
+
+
+def _at_most(values: list[str], name: str, limit: int = 100) -> list[str]:
+    if len(values) > limit:
+        raise BadRequestError(f"Too many {name}: at most {limit} per request")
+    return values
+
+
+def _delete_answer(
+    deleted: dict[str, str], missing: dict[str, str], partial: bool, cursor: str | None
+) -> dict[str, Any]:
+    everything = {**deleted, **missing}
+    body: dict[str, Any] = {
+        "deleted": everything,
+        "deleted_counts": {
+            pid: {"original": 1 if state == "deleted" else 0, "derived": 0}
+            for pid, state in everything.items()
+        },
+        "partial": partial,
+    }
+    if cursor:
+        body["next_cursor"] = cursor
+    return body
+
+
+def _encode_after(pk: int | None) -> str:
+    return base64.urlsafe_b64encode(f"del:{pk or 0}".encode()).decode().rstrip("=")
+
+
+def _decode_after(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, number = text.partition(":")
+        if kind != "del":
+            raise ValueError(kind)
+        return int(number)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError("Invalid next_cursor") from None

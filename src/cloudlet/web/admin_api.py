@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import presets, resources
+from cloudlet.services import manage, presets, resources
 from cloudlet.services.auth import authenticate_admin, require_cloud
 from cloudlet.services.deps import Deps
 from cloudlet.web.context import basic_auth, deps_of, in_thread
@@ -58,6 +58,8 @@ def _config(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
 
 
 def _resource_types(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
+    if params["_method"] == "DELETE":
+        return manage.delete_resources(deps, cloud, None, None, params)
     return {"resource_types": list(resources.RESOURCE_TYPES)}
 
 
@@ -94,6 +96,11 @@ def _typed_resources(
         if len(segments) == 2:
             return resources.list_resources(deps, cloud, rt, segments[1], params)
         return resources.get_resource(deps, cloud, rt, segments[1], "/".join(segments[2:]))
+    if method == "DELETE" and len(segments) >= 3 and segments[1] == "tags":
+        tag = "/".join(segments[2:])
+        return manage.delete_resources(deps, cloud, rt, None, params, tag=tag)
+    if method == "DELETE" and len(segments) == 2:
+        return manage.delete_resources(deps, cloud, rt, segments[1], params)
     if method == "POST" and len(segments) >= 3:
         public_id = "/".join(segments[2:])
         return resources.update_resource(deps, cloud, rt, segments[1], public_id, params)
@@ -119,7 +126,7 @@ routes = [
     Route("/v1_1/{cloud}/usage", admin_route(_usage), methods=["GET"]),
     Route("/v1_1/{cloud}/usage/{date}", admin_route(_usage), methods=["GET"]),
     Route("/v1_1/{cloud}/config", admin_route(_config), methods=["GET"]),
-    Route("/v1_1/{cloud}/resources", admin_route(_resource_types), methods=["GET"]),
+    Route("/v1_1/{cloud}/resources", admin_route(_resource_types), methods=["GET", "DELETE"]),
     Route(
         "/v1_1/{cloud}/resources/{rest:path}",
         admin_route(_resources),

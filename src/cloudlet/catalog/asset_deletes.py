@@ -1,0 +1,75 @@
+"""Deleting many assets at once, in pages of at most 1000, one transaction per page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from cloudlet.catalog.asset_writes import delete_rows
+from cloudlet.catalog.assets import asset_filters, prefix_condition
+from cloudlet.catalog.db import Database
+from cloudlet.catalog.schema import assets
+
+PAGE = 1000
+
+
+@dataclass
+class DeletedPage:
+    """One page of a bulk delete: what went, the journalled blob keys, whether more remain."""
+
+    deleted: list[str] = field(default_factory=list)  # public ids (or asset ids) deleted
+    storage_keys: list[str] = field(default_factory=list)
+    partial: bool = False
+    last_pk: int | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which assets a bulk delete targets (exactly one of ids, prefix, tag, everything)."""
+
+    resource_type: str | None
+    type: str | None
+    public_ids: Sequence[str] | None = None
+    asset_ids: Sequence[str] | None = None
+    prefix: str | None = None
+    tag: str | None = None
+
+
+class AssetDeletes(Database):
+    """The Admin API's delete calls, paged so that no transaction grows without bound."""
+
+    def delete_assets_page(
+        self, cloud_id: int, selection: Selection, *, after_pk: int = 0, limit: int = PAGE
+    ) -> DeletedPage:
+        """Delete up to ``limit`` matching assets with pk > ``after_pk``, ordered by pk, in one
+        transaction; their blob keys are journalled for the caller to remove. ``partial`` is
+        true when more matching assets remain."""
+        with self._write() as conn:
+            rows = conn.execute(_select(cloud_id, selection, after_pk, limit + 1)).all()
+            page = DeletedPage(partial=len(rows) > limit)
+            rows = rows[:limit]
+            by_ids = selection.asset_ids is not None
+            page.deleted = [row.asset_id if by_ids else row.public_id for row in rows]
+            page.storage_keys = delete_rows(conn, [row.id for row in rows])
+            page.last_pk = rows[-1].id if rows else None
+            return page
+
+
+def _select(cloud_id: int, selection: Selection, after_pk: int, limit: int) -> Any:
+    query = (
+        sa.select(assets.c.id, assets.c.public_id, assets.c.asset_id)
+        .where(assets.c.cloud_id == cloud_id, assets.c.id > after_pk)
+        .where(*asset_filters(selection.resource_type, selection.type, selection.tag, None, None))
+        .order_by(assets.c.id)
+        .limit(limit)
+    )
+    if selection.public_ids is not None:
+        query = query.where(assets.c.public_id.in_(list(selection.public_ids)))
+    if selection.asset_ids is not None:
+        query = query.where(assets.c.asset_id.in_(list(selection.asset_ids)))
+    if selection.prefix is not None:
+        query = query.where(prefix_condition(assets.c.public_id, selection.prefix))
+    return query.with_for_update()
