@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from cloudlet.catalog.asset_writes import journal_keys, unjournal_key
+from cloudlet.catalog.asset_writes import journal_keys
 from cloudlet.catalog.cursor import clamp_max_results, decode_cursor, encode_cursor
-from cloudlet.catalog.db import Database
+from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import Cloud, Page, UploadPreset
 from cloudlet.catalog.schema import assets, blob_journal, clouds, delete_tokens, upload_presets
 from cloudlet.errors import AlreadyExistsError, NotFoundError
@@ -219,8 +220,13 @@ class CloudStore(Database):
 
     def journal_remove(self, storage_key: str) -> None:
         """Forget the key (its blob is committed to an asset, or deleted)."""
+        self.journal_remove_many([storage_key])
+
+    def journal_remove_many(self, storage_keys: Sequence[str]) -> None:
+        """Forget several keys in one transaction."""
         with self._write() as conn:
-            unjournal_key(conn, storage_key)
+            for part in chunks(list(storage_keys)):
+                conn.execute(sa.delete(blob_journal).where(blob_journal.c.storage_key.in_(part)))
 
     def journal_entries(self, older_than: datetime | None = None) -> list[str]:
         """Journalled keys, oldest first (only those recorded before ``older_than`` when

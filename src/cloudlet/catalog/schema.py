@@ -181,6 +181,7 @@ delete_tokens = sa.Table(
     sa.Column("asset_pk", sa.Integer, _asset_fk(), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime),
+    sa.Index(None, "asset_pk"),
 )
 
 blob_journal = sa.Table(

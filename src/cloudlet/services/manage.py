@@ -25,7 +25,7 @@ def remove_blobs(deps: Deps, keys: list[str]) -> None:
     """Delete blobs the catalog has already let go of (and journalled), then settle them."""
     for key in keys:
         deps.storage.delete(key)
-        deps.catalog.journal_remove(key)
+    deps.catalog.journal_remove_many(keys)
 
 
 def _type(params: Mapping[str, Any], name: str = "type") -> str:
