@@ -16,6 +16,7 @@ from cloudlet.catalog.db import Database, chunks, insert_or_ignore, upsert
 from cloudlet.catalog.model import Asset, NewAsset
 from cloudlet.catalog.schema import (
     asset_context,
+    asset_relations,
     asset_tags,
     asset_versions,
     assets,
@@ -199,8 +200,9 @@ def delete_rows(conn: Connection, pks: list[int]) -> list[str]:
             .where(asset_versions.c.asset_pk.in_(part), asset_versions.c.storage_key.is_not(None))
             .order_by(asset_versions.c.version.desc())
         ).all()
-        for child in (delete_tokens, asset_tags, asset_context, asset_versions):
+        for child in (delete_tokens, asset_tags, asset_context, asset_versions, asset_relations):
             conn.execute(sa.delete(child).where(child.c.asset_pk.in_(part)))
+        conn.execute(sa.delete(asset_relations).where(asset_relations.c.related_pk.in_(part)))
         conn.execute(sa.delete(assets).where(assets.c.id.in_(part)))
     unique = list(dict.fromkeys(keys))
     journal_keys(conn, unique, datetime.now(UTC))

@@ -7,6 +7,7 @@
 - ``asset_writes.AssetWrites``: create or overwrite, update, delete (one transaction each)
 - ``asset_changes.AssetChanges``: rename, bulk tags and context commands
 - ``asset_deletes.AssetDeletes``: the Admin API's bulk deletes, a page per transaction
+- ``relations.Relations``: related assets
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -26,6 +27,7 @@ from cloudlet.catalog.asset_deletes import AssetDeletes
 from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.clouds import CloudStore
+from cloudlet.catalog.relations import Relations
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Serialises concurrent migrate() calls on PostgreSQL (an arbitrary, fixed 64-bit number).
@@ -44,7 +46,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-class Catalog(CloudStore, AssetReads, AssetWrites, AssetChanges, AssetDeletes):
+class Catalog(CloudStore, AssetReads, AssetWrites, AssetChanges, AssetDeletes, Relations):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 
     Every asset query is scoped by ``cloud_id``: one cloud can never see another's rows.

@@ -164,6 +164,14 @@ asset_versions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+asset_relations = sa.Table(
+    "asset_relations",
+    metadata,
+    sa.Column("asset_pk", sa.Integer, _asset_fk(), primary_key=True),
+    sa.Column("related_pk", sa.Integer, _asset_fk(), primary_key=True),
+    sa.Index(None, "related_pk"),
+)
+
 upload_presets = sa.Table(
     "upload_presets",
     metadata,

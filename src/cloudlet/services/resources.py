@@ -130,20 +130,52 @@ def parse_timestamp(raw: str, name: str) -> datetime:
 
 
 def get_resource(
-    deps: Deps, cloud: Cloud, resource_type: str, type: str, public_id: str
+    deps: Deps,
+    cloud: Cloud,
+    resource_type: str,
+    type: str,
+    public_id: str,
+    params: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """``GET /resources/{rt}/{type}/{public_id}``."""
-    return full_resource(
-        deps.settings, cloud, find_asset(deps, cloud, resource_type, type, public_id)
-    )
+    """``GET /resources/{rt}/{type}/{public_id}`` (``related=true`` adds related assets)."""
+    asset = find_asset(deps, cloud, resource_type, type, public_id)
+    return _resource_body(deps, cloud, asset, params)
 
 
-def get_resource_by_asset_id(deps: Deps, cloud: Cloud, asset_id: str) -> dict[str, Any]:
+def get_resource_by_asset_id(
+    deps: Deps, cloud: Cloud, asset_id: str, params: Mapping[str, Any]
+) -> dict[str, Any]:
     """``GET /resources/{asset_id}``."""
     asset = deps.catalog.get_asset_by_asset_id(cloud.id, asset_id)
     if asset is None:
         raise NotFoundError(f"Resource not found - {asset_id}")
-    return full_resource(deps.settings, cloud, asset)
+    return _resource_body(deps, cloud, asset, params)
+
+
+def _resource_body(
+    deps: Deps, cloud: Cloud, asset: Asset, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    body = full_resource(deps.settings, cloud, asset)
+    if as_bool(params, "related"):
+        body.update(related_listing(deps, cloud, asset, params))
+    return body
+
+
+def related_listing(
+    deps: Deps, cloud: Cloud, asset: Asset, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``related_assets`` (and ``related_next_cursor``) for the single-resource response."""
+    page = deps.catalog.related_assets(
+        asset.id,
+        max_results=as_int(params, "max_results", 10, minimum=1, maximum=500) or 10,
+        cursor=as_str(params, "related_next_cursor"),
+    )
+    body: dict[str, Any] = {
+        "related_assets": [brief_resource(deps.settings, cloud, a) for a in page.items]
+    }
+    if page.next_cursor:
+        body["related_next_cursor"] = page.next_cursor
+    return body
 
 
 def find_asset(deps: Deps, cloud: Cloud, resource_type: str, type: str, public_id: str) -> Asset:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import manage, presets, resources
+from cloudlet.services import manage, presets, related, resources
 from cloudlet.services.auth import authenticate_admin, require_cloud
 from cloudlet.services.deps import Deps
 from cloudlet.web.context import basic_auth, deps_of, in_thread
@@ -74,9 +74,11 @@ def _resources(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
     head = segments[0]
     if head == "by_asset_ids" and len(segments) == 1 and method == "GET":
         return resources.resources_by_asset_ids(deps, cloud, params)
+    if head == "related_assets" and method in ("POST", "DELETE") and len(segments) >= 2:
+        return _relations(deps, cloud, params, segments[1:], relate=method == "POST")
     if head not in resources.RESOURCE_TYPES:
         if len(segments) == 1 and method == "GET":
-            return resources.get_resource_by_asset_id(deps, cloud, head)
+            return resources.get_resource_by_asset_id(deps, cloud, head, params)
         raise NotFoundError(f"Invalid resource type {head}")
     return _typed_resources(deps, cloud, params, method, segments)
 
@@ -95,7 +97,8 @@ def _typed_resources(
             return resources.list_resources(deps, cloud, rt, None, params, by_context=True)
         if len(segments) == 2:
             return resources.list_resources(deps, cloud, rt, segments[1], params)
-        return resources.get_resource(deps, cloud, rt, segments[1], "/".join(segments[2:]))
+        public_id = "/".join(segments[2:])
+        return resources.get_resource(deps, cloud, rt, segments[1], public_id, params)
     if method == "DELETE" and len(segments) >= 3 and segments[1] == "tags":
         tag = "/".join(segments[2:])
         return manage.delete_resources(deps, cloud, rt, None, params, tag=tag)
@@ -105,6 +108,19 @@ def _typed_resources(
         public_id = "/".join(segments[2:])
         return resources.update_resource(deps, cloud, rt, segments[1], public_id, params)
     raise NotFoundError(f"{method} /resources/{'/'.join(segments)} is not supported yet")
+
+
+def _relations(
+    deps: Deps, cloud: Cloud, params: dict[str, Any], target: list[str], *, relate: bool
+) -> Any:
+    """``/resources/related_assets/{rt}/{type}/{public_id}`` or ``…/{asset_id}``."""
+    if len(target) >= 3:
+        asset = resources.find_asset(deps, cloud, target[0], target[1], "/".join(target[2:]))
+    elif len(target) == 1:
+        asset = related.target_by_asset_id(deps, cloud, target[0])
+    else:
+        raise NotFoundError("Invalid related assets path")
+    return related.change_relations(deps, cloud, asset, params, relate=relate)
 
 
 def _presets(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
