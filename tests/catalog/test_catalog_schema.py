@@ -165,4 +165,10 @@ def test_postgres_compares_public_ids_and_tags_by_code_point(postgres_schema_url
     with catalog.engine.connect() as conn:
         columns = set(conn.scalars(query))
     catalog.close()
-    assert columns == {"assets.public_id", "asset_tags.tag", "upload_presets.name"}
+    assert columns == {
+        "assets.public_id",
+        "asset_tags.tag",
+        "upload_presets.name",
+        "folders.path",
+        "folders.parent",
+    }

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from cloudlet.catalog.asset_writes import delete_asset_rows, reload_asset, replace_context
 from cloudlet.catalog.assets import load_asset
 from cloudlet.catalog.db import Database, chunks, insert_or_ignore
+from cloudlet.catalog.folders import ensure_folders
 from cloudlet.catalog.model import Asset
 from cloudlet.catalog.schema import asset_tags, assets
 from cloudlet.errors import AlreadyExistsError, BadRequestError, NotFoundError
@@ -46,6 +47,7 @@ class AssetChanges(Database):
                 .where(assets.c.id == asset_pk)
                 .values(public_id=to_public_id, type=kind, updated_at=now)
             )
+            ensure_folders(conn, asset.cloud_id, to_public_id)
             return reload_asset(conn, asset_pk), replaced
 
     def _clear_target(

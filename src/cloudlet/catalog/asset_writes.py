@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cloudlet.catalog.assets import load_asset
 from cloudlet.catalog.db import Database, chunks, insert_or_ignore, upsert
+from cloudlet.catalog.folders import ensure_folders
 from cloudlet.catalog.model import Asset, NewAsset
 from cloudlet.catalog.schema import (
     asset_context,
@@ -103,6 +104,7 @@ class AssetWrites(Database):
         values = _asset_values(new, version, now)
         values.update(cloud_id=cloud_id, asset_id=uuid.uuid4().hex)
         pk = conn.execute(sa.insert(assets).values(values).returning(assets.c.id)).scalar_one()
+        ensure_folders(conn, cloud_id, new.public_id)
         self._store_children(conn, pk, new, version, now)
         unjournal_key(conn, new.storage_key)
         return reload_asset(conn, pk)

@@ -8,6 +8,7 @@
 - ``asset_changes.AssetChanges``: rename, bulk tags and context commands
 - ``asset_deletes.AssetDeletes``: the Admin API's bulk deletes, a page per transaction
 - ``relations.Relations``: related assets
+- ``folders.FolderStore``: folders (recorded as assets are written, or created empty)
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -27,6 +28,7 @@ from cloudlet.catalog.asset_deletes import AssetDeletes
 from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.clouds import CloudStore
+from cloudlet.catalog.folders import FolderStore
 from cloudlet.catalog.relations import Relations
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -46,7 +48,9 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-class Catalog(CloudStore, AssetReads, AssetWrites, AssetChanges, AssetDeletes, Relations):
+class Catalog(
+    CloudStore, AssetReads, AssetWrites, AssetChanges, AssetDeletes, Relations, FolderStore
+):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 
     Every asset query is scoped by ``cloud_id``: one cloud can never see another's rows.

@@ -172,6 +172,15 @@ asset_relations = sa.Table(
     sa.Index(None, "related_pk"),
 )
 
+folders = sa.Table(
+    "folders",
+    metadata,
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), primary_key=True),
+    sa.Column("path", binary_text(), primary_key=True),
+    sa.Column("parent", binary_text(), nullable=False),  # "" for root folders
+    sa.Index(None, "cloud_id", "parent", "path"),
+)
+
 upload_presets = sa.Table(
     "upload_presets",
     metadata,

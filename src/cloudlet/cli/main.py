@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cloudlet.errors import CloudletError
+from cloudlet.errors import CloudletError, NotFoundError
 from cloudlet.services import clouds as clouds_service
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings, load_settings
@@ -172,6 +172,39 @@ def clouds_settings(ctx: click.Context, name: str, assignments: tuple[str, ...])
     cloud = clouds_service.update_settings(deps, name, list(assignments))
     for key, value in sorted(clouds_service.cloud_settings(cloud).items()):
         click.echo(f"{key}={value}")
+
+
+@cli.group()
+def folders() -> None:
+    """Manage folders."""
+
+
+@folders.command("delete")
+@click.argument("path")
+@click.option("--cloud", "cloud_name", required=True, help="The cloud the folder is in.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@click.pass_context
+def folders_delete(ctx: click.Context, path: str, cloud_name: str, dry_run: bool) -> None:
+    """Delete a folder and every asset in it (all resource types), with a progress bar."""
+    from rich.progress import Progress
+
+    from cloudlet.services import folders as folder_service
+
+    deps = _deps(ctx)
+    cloud = deps.catalog.get_cloud(cloud_name)
+    if cloud is None:
+        raise NotFoundError(f"Unknown cloud {cloud_name!r}")
+    folder = folder_service.folder_path(path)
+    count = deps.catalog.count_assets_with_prefix(cloud.id, folder + "/")
+    if dry_run:
+        click.echo(f"would delete {count} asset(s) and the folder {folder}")
+        return
+    with Progress(console=err_console) as progress:
+        task = progress.add_task(f"deleting {folder}", total=count)
+        done = folder_service.purge_folder(
+            deps, cloud, folder, progress=lambda n: progress.advance(task, n)
+        )
+    click.echo(f"deleted {done} asset(s) and the folder {folder}")
 
 
 @cli.command()

@@ -12,11 +12,12 @@ from .errors import (
     UnknownParameterError,
     UnsupportedTransformationError,
 )
-from .geometry import ClientHints, Embed, Extract, Focus, Plan, Rect, Resize, Size, plan_geometry
+from .geometry import plan_geometry
 from .model import Component, Transformation
 from .params import BY_CODE, BY_NAME, TABLE, ParamSpec
 from .parse import is_component, parse_component, parse_transformation
 from .serialize import serialize, serialize_component
+from .steps import ClientHints, Embed, Extract, Focus, Plan, Rect, Resize, Size, Step
 from .support import require_supported, unsupported
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Rect",
     "Resize",
     "Size",
+    "Step",
     "Transformation",
     "TransformationError",
     "UnknownParameterError",

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import manage, presets, related, resources
+from cloudlet.services import folders, manage, presets, related, resources
 from cloudlet.services.auth import authenticate_admin, require_cloud
 from cloudlet.services.deps import Deps
 from cloudlet.web.context import basic_auth, deps_of, in_thread
@@ -123,6 +123,20 @@ def _relations(
     return related.change_relations(deps, cloud, asset, params, relate=relate)
 
 
+def _folders(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
+    """``/folders`` and ``/folders/{path}``: list, create, delete, rename."""
+    raw = params["_path"].get("path", "")
+    method = params["_method"]
+    if method == "GET":
+        return folders.list_folders(deps, cloud, folders.folder_path(raw) if raw else "", params)
+    path = folders.folder_path(raw)
+    if method == "POST":
+        return folders.create_folder(deps, cloud, path)
+    if method == "PUT":
+        return folders.rename_folder(deps, cloud, path, params)
+    return folders.delete_folder(deps, cloud, path)
+
+
 def _presets(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
     name = params["_path"].get("name")
     method = params["_method"]
@@ -149,6 +163,12 @@ routes = [
         methods=["GET", "POST", "PUT", "DELETE"],
     ),
     Route("/v1_1/{cloud}/tags/{resource_type}", admin_route(_tags), methods=["GET"]),
+    Route("/v1_1/{cloud}/folders", admin_route(_folders), methods=["GET"]),
+    Route(
+        "/v1_1/{cloud}/folders/{path:path}",
+        admin_route(_folders),
+        methods=["GET", "POST", "PUT", "DELETE"],
+    ),
     Route("/v1_1/{cloud}/upload_presets", admin_route(_presets), methods=["GET", "POST"]),
     Route(
         "/v1_1/{cloud}/upload_presets/{name}",
