@@ -24,6 +24,7 @@ from cloudlet.catalog.schema import (
     blob_journal,
     clouds,
     delete_tokens,
+    derived,
     to_utc,
 )
 from cloudlet.errors import NotFoundError
@@ -202,7 +203,12 @@ def delete_rows(conn: Connection, pks: list[int]) -> list[str]:
             .where(asset_versions.c.asset_pk.in_(part), asset_versions.c.storage_key.is_not(None))
             .order_by(asset_versions.c.version.desc())
         ).all()
-        for child in (delete_tokens, asset_tags, asset_context, asset_versions, asset_relations):
+        keys += conn.scalars(
+            sa.select(derived.c.storage_key).where(derived.c.asset_pk.in_(part))
+        ).all()
+        for child in (
+            delete_tokens, asset_tags, asset_context, asset_versions, asset_relations, derived
+        ):  # fmt: skip
             conn.execute(sa.delete(child).where(child.c.asset_pk.in_(part)))
         conn.execute(sa.delete(asset_relations).where(asset_relations.c.related_pk.in_(part)))
         conn.execute(sa.delete(assets).where(assets.c.id.in_(part)))

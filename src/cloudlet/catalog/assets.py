@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Row
 from cloudlet.catalog.cursor import clamp_max_results, decode_cursor, encode_cursor
 from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import Asset, AssetVersion, Page
-from cloudlet.catalog.schema import asset_context, asset_tags, asset_versions, assets
+from cloudlet.catalog.schema import asset_context, asset_tags, asset_versions, assets, derived
 from cloudlet.errors import BadRequestError
 
 _ASSET_COLUMNS = [c.name for c in assets.columns]
@@ -273,11 +273,13 @@ class AssetReads(Database):
             last = batch[-1].id
 
     def referenced_storage_keys(self) -> set[str]:
-        """Every storage key referenced by an asset or a version row (for fsck)."""
+        """Every storage key referenced by an asset, version or derived row (for fsck)."""
         versions = sa.select(asset_versions.c.storage_key).where(
             asset_versions.c.storage_key.is_not(None)
         )
-        query = sa.union(sa.select(assets.c.storage_key), versions)
+        query = sa.union(
+            sa.select(assets.c.storage_key), versions, sa.select(derived.c.storage_key)
+        )
         with self._read() as conn:
             return set(conn.scalars(query))
 
@@ -295,13 +297,19 @@ class AssetReads(Database):
                 asset_versions.c.storage_key != assets.c.storage_key,
             )
         )
+        renders = (
+            sa.select(sa.func.count())
+            .select_from(derived.join(assets, assets.c.id == derived.c.asset_pk))
+            .where(assets.c.cloud_id == cloud_id)
+        )
         with self._read() as conn:
             count, size = conn.execute(current.where(assets.c.cloud_id == cloud_id)).one()
             older = conn.scalar(kept) or 0
+            derived_count = conn.scalar(renders) or 0
         return {
             "resources": int(count),
             "storage_bytes": int(size) + int(older),
-            "derived_resources": 0,
+            "derived_resources": int(derived_count),
         }
 
 

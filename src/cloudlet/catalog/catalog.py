@@ -9,6 +9,7 @@
 - ``asset_deletes.AssetDeletes``: the Admin API's bulk deletes, a page per transaction
 - ``relations.Relations``: related assets
 - ``folders.FolderStore``: folders (recorded as assets are written, or created empty)
+- ``derived_store.DerivedStore``: records of rendered derivatives
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -28,6 +29,7 @@ from cloudlet.catalog.asset_deletes import AssetDeletes
 from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.clouds import CloudStore
+from cloudlet.catalog.derived_store import DerivedStore
 from cloudlet.catalog.folders import FolderStore
 from cloudlet.catalog.relations import Relations
 
@@ -49,7 +51,14 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 class Catalog(
-    CloudStore, AssetReads, AssetWrites, AssetChanges, AssetDeletes, Relations, FolderStore
+    CloudStore,
+    AssetReads,
+    AssetWrites,
+    AssetChanges,
+    AssetDeletes,
+    Relations,
+    FolderStore,
+    DerivedStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 

@@ -69,6 +69,23 @@ class AssetVersion:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """One rendered transformation of one version of an asset."""
+
+    derived_id: str  # 32 hex, the Admin API's ``derived[].id``
+    asset_pk: int
+    version_id: str
+    transformation: str  # canonical transformation text
+    format: str
+    storage_key: str
+    bytes: int
+    width: int
+    height: int
+    etag: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class UploadPreset:
     """A named set of upload parameters; unsigned presets allow uploads without a signature."""
 

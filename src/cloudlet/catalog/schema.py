@@ -181,6 +181,24 @@ folders = sa.Table(
     sa.Index(None, "cloud_id", "parent", "path"),
 )
 
+derived = sa.Table(
+    "derived",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("derived_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("asset_pk", sa.Integer, _asset_fk(), nullable=False),
+    sa.Column("version_id", sa.String(32), nullable=False),
+    sa.Column("transformation", sa.Text, nullable=False),  # canonical form
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("storage_key", sa.Text, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("etag", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("asset_pk", "version_id", "transformation", "format"),
+)
+
 upload_presets = sa.Table(
     "upload_presets",
     metadata,

@@ -1,0 +1,133 @@
+"""Derived assets: renders of an asset version, keyed by canonical transformation and format."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+
+from cloudlet.catalog.asset_writes import journal_keys, unjournal_key
+from cloudlet.catalog.db import Database, chunks
+from cloudlet.catalog.model import Derived
+from cloudlet.catalog.schema import derived
+
+_FIELDS = [c.name for c in derived.columns if c.name != "id"]
+
+
+def _derived(row: Row[Any]) -> Derived:
+    return Derived(**{name: getattr(row, name) for name in _FIELDS})
+
+
+class DerivedStore(Database):
+    """The derived-asset cache's records."""
+
+    def get_derived(
+        self, asset_pk: int, version_id: str, transformation: str, format: str
+    ) -> Derived | None:
+        """The render of this version with this canonical transformation and format."""
+        query = sa.select(derived).where(
+            derived.c.asset_pk == asset_pk,
+            derived.c.version_id == version_id,
+            derived.c.transformation == transformation,
+            derived.c.format == format,
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _derived(row)
+
+    def put_derived(
+        self,
+        asset_pk: int,
+        version_id: str,
+        transformation: str,
+        format: str,
+        *,
+        storage_key: str,
+        bytes: int,
+        width: int,
+        height: int,
+        etag: str,
+        now: datetime,
+        replace: bool = False,
+    ) -> tuple[Derived, str | None]:
+        """Record a render whose blob is at ``storage_key`` (journalled by the caller; the
+        journal entry is cleared here). An existing record for the same key is kept unless
+        ``replace``; returns the record in force and the storage key that lost (journalled
+        for the caller to delete), if any."""
+        values = {
+            "asset_pk": asset_pk, "version_id": version_id, "transformation": transformation,
+            "format": format, "storage_key": storage_key, "bytes": bytes, "width": width,
+            "height": height, "etag": etag, "created_at": now,
+        }  # fmt: skip
+        where = (
+            derived.c.asset_pk == asset_pk,
+            derived.c.version_id == version_id,
+            derived.c.transformation == transformation,
+            derived.c.format == format,
+        )
+        try:
+            with self._write() as conn:
+                current = conn.execute(sa.select(derived).where(*where).with_for_update()).first()
+                if current is None:
+                    conn.execute(sa.insert(derived).values(derived_id=uuid.uuid4().hex, **values))
+                    unjournal_key(conn, storage_key)
+                    return _derived(conn.execute(sa.select(derived).where(*where)).one()), None
+                if not replace:
+                    return _derived(current), storage_key  # ours lost the race
+                conn.execute(sa.update(derived).where(*where).values(**values))
+                unjournal_key(conn, storage_key)
+                journal_keys(conn, [current.storage_key], now)
+                return _derived(conn.execute(sa.select(derived).where(*where)).one()), str(
+                    current.storage_key
+                )
+        except IntegrityError:
+            # a concurrent insert of the same render won
+            existing = self.get_derived(asset_pk, version_id, transformation, format)
+            assert existing is not None
+            return existing, storage_key
+
+    def list_derived(self, asset_pk: int) -> list[Derived]:
+        """Every render of the asset, oldest first."""
+        query = sa.select(derived).where(derived.c.asset_pk == asset_pk).order_by(derived.c.id)
+        with self._read() as conn:
+            return [_derived(row) for row in conn.execute(query)]
+
+    def delete_derived(
+        self,
+        asset_pk: int,
+        *,
+        keep_version_id: str | None = None,
+        transformations: Sequence[str] | None = None,
+        derived_ids: Sequence[str] | None = None,
+        now: datetime,
+    ) -> list[Derived]:
+        """Delete renders of the asset (all; or not of ``keep_version_id``; or only these
+        canonical transformations; or these ids); journals and returns them."""
+        query = sa.select(derived).where(derived.c.asset_pk == asset_pk)
+        if keep_version_id is not None:
+            query = query.where(derived.c.version_id != keep_version_id)
+        if transformations is not None:
+            query = query.where(derived.c.transformation.in_(list(transformations)))
+        if derived_ids is not None:
+            query = query.where(derived.c.derived_id.in_(list(derived_ids)))
+        with self._write() as conn:
+            gone = [_derived(row) for row in conn.execute(query.with_for_update())]
+            for part in chunks([d.derived_id for d in gone]):
+                conn.execute(sa.delete(derived).where(derived.c.derived_id.in_(part)))
+            journal_keys(conn, [d.storage_key for d in gone], now)
+            return gone
+
+    def find_derived_by_ids(
+        self, cloud_asset_pks: Sequence[int], ids: Sequence[str]
+    ) -> list[Derived]:
+        """Renders with these derived ids among the given assets."""
+        query = sa.select(derived).where(
+            derived.c.derived_id.in_(list(ids)), derived.c.asset_pk.in_(list(cloud_asset_pks))
+        )
+        with self._read() as conn:
+            return [_derived(row) for row in conn.execute(query)]
