@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from cloudlet.catalog.asset_writes import journal_keys, unjournal_key
 from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import Derived
-from cloudlet.catalog.schema import derived
+from cloudlet.catalog.schema import assets, derived
 
 _FIELDS = [c.name for c in derived.columns if c.name != "id"]
 
@@ -122,12 +122,12 @@ class DerivedStore(Database):
             journal_keys(conn, [d.storage_key for d in gone], now)
             return gone
 
-    def find_derived_by_ids(
-        self, cloud_asset_pks: Sequence[int], ids: Sequence[str]
-    ) -> list[Derived]:
-        """Renders with these derived ids among the given assets."""
-        query = sa.select(derived).where(
-            derived.c.derived_id.in_(list(ids)), derived.c.asset_pk.in_(list(cloud_asset_pks))
+    def find_derived_by_ids(self, cloud_id: int, ids: Sequence[str]) -> list[Derived]:
+        """Renders with these derived ids among the cloud's assets."""
+        query = (
+            sa.select(derived)
+            .join(assets, assets.c.id == derived.c.asset_pk)
+            .where(assets.c.cloud_id == cloud_id, derived.c.derived_id.in_(list(ids)))
         )
         with self._read() as conn:
             return [_derived(row) for row in conn.execute(query)]
