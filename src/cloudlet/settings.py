@@ -53,6 +53,8 @@ class Settings:
     timestamp_window_s: int = 3600
     chunk_expiry_s: int = 24 * 3600
     admin_rate_limit: int = 5000  # Admin API calls per hour per cloud
+    render_timeout_s: float = 30.0  # per-render time limit (delivery answers 504 past it)
+    max_source_pixels: int = 50_000_000  # largest source a transformation may decode
     delete_page_size: int = 1000  # assets deleted per bulk-delete call (Cloudinary: 1000)
     demo_cloud: str = "demo"
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -142,6 +144,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         admin_rate_limit=_env_int(env, "CLOUDLET_ADMIN_RATE_LIMIT", 5000),
         access_log=_env_bool(env, "CLOUDLET_ACCESS_LOG", True),
         delete_page_size=_env_int(env, "CLOUDLET_DELETE_PAGE_SIZE", 1000),
+        render_timeout_s=float(_env_int(env, "CLOUDLET_RENDER_TIMEOUT_S", 30)),
+        max_source_pixels=_env_int(env, "CLOUDLET_MAX_SOURCE_PIXELS", 50_000_000),
     )
     if "data_dir" in overrides and overrides["data_dir"] is not None:
         overrides["data_dir"] = Path(str(overrides["data_dir"]))

@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from cloudlet.transform.parse import is_component
+
 _SIGNATURE = re.compile(r"^s--[A-Za-z0-9_-]{8,32}--$")
 _VERSION = re.compile(r"^v(\d{1,12})$")
-# A transformation component: comma-separated key_value parameters, or a named/variable one.
-_PARAM = r"(?:[a-z]{1,3}_[^,/]*|\$[A-Za-z0-9_]+_[^,/]*|if_[^,/]*)"
-_COMPONENT = re.compile(rf"^{_PARAM}(?:,{_PARAM})*$")
 
 
 class DeliveryPathError(ValueError):
@@ -55,8 +54,9 @@ class DeliveryRequest:
 
 
 def looks_like_transformation(segment: str) -> bool:
-    """Whether a path segment reads as a transformation component (``c_fill,w_100``)."""
-    return bool(_COMPONENT.match(unquote(segment)))
+    """Whether a path segment reads as a transformation component (``c_fill,w_100``): every
+    comma-separated part starts with a known parameter code (see ``transform.is_component``)."""
+    return is_component(segment)
 
 
 def parse_delivery_path(raw_path: str) -> DeliveryRequest:

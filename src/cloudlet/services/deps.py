@@ -1,4 +1,5 @@
-"""What every use case needs: settings, the catalog, the blob store and a clock."""
+"""What every use case needs: settings, the catalog, the blob store, a clock and the render
+pool."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cloudlet.catalog.catalog import Catalog
+from cloudlet.services.render_pool import RenderPool
 from cloudlet.settings import Settings
 from cloudlet.storage.base import Storage
 
@@ -24,6 +26,7 @@ class Deps:
     catalog: Catalog
     storage: Storage
     clock: Callable[[], datetime] = field(default=utc_now)
+    renders: RenderPool = field(default_factory=RenderPool)
 
     def now(self) -> datetime:
         """The current time according to this deployment's clock."""
