@@ -10,6 +10,7 @@
 - ``relations.Relations``: related assets
 - ``folders.FolderStore``: folders (recorded as assets are written, or created empty)
 - ``derived_store.DerivedStore``: records of rendered derivatives
+- ``named.NamedStore``: named transformations
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -31,6 +32,7 @@ from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.clouds import CloudStore
 from cloudlet.catalog.derived_store import DerivedStore
 from cloudlet.catalog.folders import FolderStore
+from cloudlet.catalog.named import NamedStore
 from cloudlet.catalog.relations import Relations
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -59,6 +61,7 @@ class Catalog(
     Relations,
     FolderStore,
     DerivedStore,
+    NamedStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 

@@ -86,6 +86,16 @@ class Derived:
 
 
 @dataclass(frozen=True)
+class NamedTransformation:
+    """A transformation saved under a name, used in URLs as ``t_<name>``."""
+
+    name: str
+    transformation: str  # canonical form
+    allowed_for_strict: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class UploadPreset:
     """A named set of upload parameters; unsigned presets allow uploads without a signature."""
 

@@ -199,6 +199,16 @@ derived = sa.Table(
     sa.UniqueConstraint("asset_pk", "version_id", "transformation", "format"),
 )
 
+named_transformations = sa.Table(
+    "named_transformations",
+    metadata,
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("transformation", sa.Text, nullable=False),  # canonical form
+    sa.Column("allowed_for_strict", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 upload_presets = sa.Table(
     "upload_presets",
     metadata,

@@ -10,7 +10,8 @@ from urllib.parse import unquote
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.delivery import signatures
 from cloudlet.delivery.url import DeliveryRequest
-from cloudlet.errors import AuthenticationError, BadRequestError, NotFoundError
+from cloudlet.errors import AuthenticationError, NotFoundError
+from cloudlet.services import derive
 from cloudlet.services.deps import Deps
 
 DELIVERABLE_TYPES = ("upload", "private", "authenticated")
@@ -33,6 +34,7 @@ class Delivery:
     bytes: int
     versioned: bool
     headers: dict[str, str] = field(default_factory=dict)
+    vary: str | None = None  # "Accept" when the format was negotiated (f_auto)
 
 
 def content_type_for(fmt: str) -> str:
@@ -44,8 +46,11 @@ def content_type_for(fmt: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def resolve(deps: Deps, request: DeliveryRequest, token: str | None = None) -> Delivery:
-    """The original a delivery URL names, after access checks; typed errors otherwise."""
+def resolve(
+    deps: Deps, request: DeliveryRequest, token: str | None = None, accept: str = ""
+) -> Delivery:
+    """The original or derivative a delivery URL names, after access checks; typed errors
+    otherwise."""
     cloud = deps.catalog.get_cloud(request.cloud)
     if cloud is None:
         raise NotFoundError(f"Unknown cloud {request.cloud}")
@@ -55,13 +60,43 @@ def resolve(deps: Deps, request: DeliveryRequest, token: str | None = None) -> D
         raise NotFoundError(f"Delivery type {request.type} is not supported")
     _check_access(cloud, request, token, deps.now())
     asset, requested_format = _find(deps, cloud, request)
-    if request.transformations and asset.public_id != request.public_path:
-        raise BadRequestError("Transformations are not supported by this server yet")
-    if requested_format and _FORMAT_ALIASES.get(requested_format, requested_format) != asset.format:
-        raise BadRequestError(
-            f"Format conversion to {requested_format} is not supported by this server yet"
-        )
+    # segments that read as transformations may still be folders of this public id
+    whole = unquote("/".join([*request.transformations, request.raw_public_path]))
+    transformed = bool(request.transformations) and not whole.startswith(asset.public_id)
+    converted = bool(requested_format) and (
+        _FORMAT_ALIASES.get(requested_format, requested_format) != asset.format
+    )
+    if transformed or converted:
+        text = "/".join(request.transformations) if transformed else ""
+        return _derivative(deps, cloud, asset, request, text, requested_format, accept)
     return _pick_version(deps, asset, request)
+
+
+def _derivative(
+    deps: Deps,
+    cloud: Cloud,
+    asset: Asset,
+    request: DeliveryRequest,
+    text: str,
+    requested_format: str,
+    accept: str,
+) -> Delivery:
+    """A derivative: from the cache, or rendered now (signed URLs may create one even when
+    the cloud has strict transformations on)."""
+    wanted = derive.parse_request(deps, cloud, text, asset, requested_format or None, accept)
+    found = derive.derive(
+        deps, cloud, asset, wanted, allowed=request.signature is not None, accept=accept
+    )
+    return Delivery(
+        storage_key=found.storage_key,
+        content_type=content_type_for(found.format),
+        etag=found.etag,
+        last_modified=found.created_at,
+        bytes=found.bytes,
+        versioned=request.versioned,
+        headers=dict(asset.extra.get("headers") or {}),
+        vary="Accept" if wanted.negotiated else None,
+    )
 
 
 def _check_access(cloud: Cloud, request: DeliveryRequest, token: str | None, now: datetime) -> None:

@@ -9,8 +9,8 @@ from cloudlet.catalog.asset_deletes import Selection
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services import ids
+from cloudlet.services.blobs import remove_blobs
 from cloudlet.services.deps import Deps
-from cloudlet.services.manage import remove_blobs
 from cloudlet.services.values import as_int, as_str
 
 

@@ -12,20 +12,16 @@ from cloudlet.catalog.asset_deletes import Selection
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import AlreadyExistsError, BadRequestError, NotFoundError
 from cloudlet.services import ids
+from cloudlet.services.blobs import remove_blobs
 from cloudlet.services.deps import Deps
+from cloudlet.services.eager import parse_eager
 from cloudlet.services.encodings import parse_context, parse_tags
 from cloudlet.services.presenter import brief_resource
 from cloudlet.services.upload import UPLOAD_TYPES
 from cloudlet.services.values import as_bool, as_list, as_str
+from cloudlet.transform import canonical
 
 MAX_PUBLIC_IDS = 1000
-
-
-def remove_blobs(deps: Deps, keys: list[str]) -> None:
-    """Delete blobs the catalog has already let go of (and journalled), then settle them."""
-    for key in keys:
-        deps.storage.delete(key)
-    deps.catalog.journal_remove_many(keys)
 
 
 def _type(params: Mapping[str, Any], name: str = "type") -> str:
@@ -157,13 +153,13 @@ def delete_resources(
     ``asset_ids``. At most 1000 assets go per call; when more match, the answer says
     ``"partial": true`` with a ``next_cursor`` and the SDK calls again with it.
 
-    ``keep_original=true`` deletes only derived assets, of which there are none yet, so it
-    deletes nothing."""
+    ``keep_original=true`` deletes only the derivatives of the named ``public_ids`` (those
+    of the ``transformations`` given, or all)."""
     selection = _selection(resource_type, type, params, tag)
     after = _decode_after(as_str(params, "next_cursor"))
     requested = list(selection.public_ids or selection.asset_ids or [])
     if as_bool(params, "keep_original"):
-        return _delete_answer({}, {pid: "not_found" for pid in requested}, False, None)
+        return _delete_derivatives_of(deps, cloud, selection, params)
     page = deps.catalog.delete_assets_page(
         cloud.id, selection, after_pk=after, limit=deps.settings.delete_page_size
     )
@@ -171,6 +167,53 @@ def delete_resources(
     missing = {pid: "not_found" for pid in requested if pid not in set(page.deleted)}
     cursor = _encode_after(page.last_pk) if page.partial else None
     return _delete_answer({pid: "deleted" for pid in page.deleted}, missing, page.partial, cursor)
+
+
+def _delete_derivatives_of(
+    deps: Deps, cloud: Cloud, selection: Selection, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    if selection.public_ids is None or selection.resource_type is None:
+        raise BadRequestError("keep_original is supported together with public_ids only")
+    wanted = _canonical_transformations(params.get("transformations"))
+    assets = deps.catalog.get_assets_by_public_ids(
+        cloud.id, selection.resource_type, selection.type, list(selection.public_ids)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for asset in assets:
+        gone = deps.catalog.delete_derived(asset.id, transformations=wanted, now=deps.now())
+        remove_blobs(deps, [d.storage_key for d in gone])
+        counts[asset.public_id] = {"original": 0, "derived": len(gone)}
+    deleted = {pid: "deleted" if pid in counts else "not_found" for pid in selection.public_ids}
+    return {
+        "deleted": deleted,
+        "deleted_counts": {pid: counts.get(pid, {"original": 0, "derived": 0}) for pid in deleted},
+        "partial": False,
+    }
+
+
+def _canonical_transformations(value: Any) -> list[str] | None:
+    """``transformations`` as sent (``w_100|c_fill,h_50/png``) → canonical texts, or None."""
+    if value is None or value == "":
+        return None
+    try:
+        return [canonical(text) for text, _fmt in parse_eager(value)]
+    except ValueError as exc:
+        raise BadRequestError(f"Invalid transformations: {exc}") from None
+
+
+def delete_derived_resources(deps: Deps, cloud: Cloud, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``DELETE /derived_resources`` with ``derived_resource_ids``."""
+    wanted = _at_most(as_list(params, "derived_resource_ids"), "derived_resource_ids", 100)
+    if not wanted:
+        raise BadRequestError("Missing required parameter - derived_resource_ids")
+    found = deps.catalog.find_derived_by_ids(cloud.id, wanted)
+    for record in found:
+        gone = deps.catalog.delete_derived(
+            record.asset_pk, derived_ids=[record.derived_id], now=deps.now()
+        )
+        remove_blobs(deps, [d.storage_key for d in gone])
+    present = {record.derived_id for record in found}
+    return {"deleted": {i: "deleted" if i in present else "not_found" for i in wanted}}
 
 
 def _selection(

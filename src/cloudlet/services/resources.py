@@ -11,6 +11,7 @@ from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
+from cloudlet.services.eager import derivative_urls
 from cloudlet.services.encodings import parse_context, parse_coordinates, parse_tags
 from cloudlet.services.presenter import brief_resource, full_resource, iso
 from cloudlet.services.values import as_bool, as_int, as_list, as_str
@@ -156,6 +157,19 @@ def _resource_body(
     deps: Deps, cloud: Cloud, asset: Asset, params: Mapping[str, Any]
 ) -> dict[str, Any]:
     body = full_resource(deps.settings, cloud, asset)
+    body["derived"] = [
+        {
+            "transformation": found.transformation,
+            "format": found.format,
+            "bytes": found.bytes,
+            "id": found.derived_id,
+            "url": urls[0],
+            "secure_url": urls[1],
+        }
+        for found in deps.catalog.list_derived(asset.id)
+        if found.version_id == asset.version_id
+        for urls in [derivative_urls(deps, cloud, asset, found)]
+    ]
     if as_bool(params, "related"):
         body.update(related_listing(deps, cloud, asset, params))
     return body

@@ -21,7 +21,9 @@ from cloudlet.faults import crash_point
 from cloudlet.imaging.probe import ProbeResult, convert_image, probe
 from cloudlet.services import ids
 from cloudlet.services.auth import UploadAuth
+from cloudlet.services.blobs import remove_blobs
 from cloudlet.services.deps import Deps
+from cloudlet.services.eager import render_eager
 from cloudlet.services.encodings import parse_context, parse_coordinates, parse_headers, parse_tags
 from cloudlet.services.presenter import upload_result
 from cloudlet.services.staging import Staged, UploadSource, file_md5, stage, too_large
@@ -117,6 +119,13 @@ def store_staged(
     result = upload_result(deps.settings, cloud, asset, existing=existing, overwritten=overwritten)
     if as_bool(options, "return_delete_token") and not existing:
         result["delete_token"] = _issue_delete_token(deps, cloud, asset)
+    if overwritten:
+        stale = deps.catalog.delete_derived(
+            asset.id, keep_version_id=asset.version_id, now=deps.now()
+        )
+        remove_blobs(deps, [d.storage_key for d in stale])
+    if options.get("eager") and not existing:
+        result["eager"] = render_eager(deps, cloud, asset, options["eager"], force=False)
     return result
 
 

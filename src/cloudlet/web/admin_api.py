@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import folders, manage, presets, related, resources
+from cloudlet.services import folders, manage, named, presets, related, resources
 from cloudlet.services.auth import authenticate_admin, require_cloud
 from cloudlet.services.deps import Deps
 from cloudlet.web.context import basic_auth, deps_of, in_thread
@@ -137,6 +137,16 @@ def _folders(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
     return folders.delete_folder(deps, cloud, path)
 
 
+def _derived_resources(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
+    return manage.delete_derived_resources(deps, cloud, params)
+
+
+def _named(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
+    method = params["_method"]
+    call = {"GET": named.get, "POST": named.create, "PUT": named.update}.get(method, named.delete)
+    return call(deps, cloud, params)
+
+
 def _presets(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
     name = params["_path"].get("name")
     method = params["_method"]
@@ -163,6 +173,12 @@ routes = [
         methods=["GET", "POST", "PUT", "DELETE"],
     ),
     Route("/v1_1/{cloud}/tags/{resource_type}", admin_route(_tags), methods=["GET"]),
+    Route("/v1_1/{cloud}/derived_resources", admin_route(_derived_resources), methods=["DELETE"]),
+    Route(
+        "/v1_1/{cloud}/transformations",
+        admin_route(_named),
+        methods=["GET", "POST", "PUT", "DELETE"],
+    ),
     Route("/v1_1/{cloud}/folders", admin_route(_folders), methods=["GET"]),
     Route(
         "/v1_1/{cloud}/folders/{path:path}",

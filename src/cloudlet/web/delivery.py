@@ -28,6 +28,8 @@ def _cache_headers(found: Delivery) -> dict[str, str]:
         "Accept-Ranges": "bytes",
     }
     headers.update(found.headers)
+    if found.vary:
+        headers["Vary"] = found.vary
     return headers
 
 
@@ -61,7 +63,8 @@ async def deliver(request: Request) -> Response:
     except DeliveryPathError as exc:
         raise NotFoundError("Resource not found") from exc
     token = request.query_params.get("__cld_token__")
-    found = await in_thread(delivery_service.resolve, deps, parsed, token)
+    accept = request.headers.get("accept", "")
+    found = await in_thread(delivery_service.resolve, deps, parsed, token, accept)
     headers = _cache_headers(found)
     if _not_modified(request, found):
         return Response(status_code=304, headers=headers)

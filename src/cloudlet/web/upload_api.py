@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import chunks, manage
+from cloudlet.services import chunks, eager, manage
 from cloudlet.services import upload as upload_service
 from cloudlet.services.auth import UploadAuth, authenticate_upload, require_cloud
 from cloudlet.services.deps import Deps
@@ -146,6 +146,7 @@ routes = [
             ("rename", manage.rename),
             ("tags", manage.tags),
             ("context", manage.context),
+            ("explicit", eager.explicit),
         )
     ),
     Route("/v1_1/{cloud}/{resource_type}/upload", upload, methods=["POST"]),

@@ -1,0 +1,175 @@
+"""Derived assets: render a transformation of an asset once, store it, serve it from then on.
+
+The cache key is (asset, version, canonical transformation, output format): ``w_100,c_fill``
+and ``c_fill,w_100`` are one derivative, and an overwrite (new version) renders afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cloudlet.catalog.model import Asset, Cloud, Derived
+from cloudlet.errors import AuthenticationError, BadRequestError, NotFoundError
+from cloudlet.imaging.faces import FaceBox, detect_faces
+from cloudlet.imaging.pipeline import (
+    RenderError,
+    RenderLimits,
+    negotiated_format,
+    render,
+)
+from cloudlet.services import ids, named
+from cloudlet.services.clouds import cloud_settings
+from cloudlet.services.deps import Deps
+from cloudlet.transform import TransformationError, parse_transformation, serialize
+from cloudlet.transform.model import Transformation
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a render is asked for."""
+
+    transformation: Transformation
+    canonical: str
+    format: str
+    negotiated: bool  # the format depends on the Accept header (f_auto)
+    strict_ok: bool  # only named transformations marked allowed_for_strict
+
+
+def parse_request(
+    deps: Deps,
+    cloud: Cloud,
+    text: str,
+    asset: Asset,
+    requested_format: str | None,
+    accept: str,
+) -> Request:
+    """Parse, expand ``t_<name>`` and canonicalise a transformation; 400 naming the bad
+    parameter otherwise. The key is the expanded form, so editing a named transformation
+    takes effect for URLs that use it."""
+    try:
+        parsed = parse_transformation(text)
+    except TransformationError as exc:
+        raise BadRequestError(str(exc)) from None
+    transformation, strict_ok = named.expand(deps, cloud, parsed)
+    canonical = serialize(transformation)
+    fmt = negotiated_format(transformation, requested_format, asset.format, accept)
+    return Request(transformation, canonical, fmt, "f_auto" in canonical, strict_ok)
+
+
+def derive(
+    deps: Deps,
+    cloud: Cloud,
+    asset: Asset,
+    request: Request,
+    *,
+    allowed: bool,
+    accept: str = "",
+    force: bool = False,
+) -> Derived:
+    """The stored render for the request, rendering it first if needed.
+
+    ``allowed`` says whether this caller may create a new derivative when the cloud has
+    strict transformations on (eager/explicit calls and signed URLs may). ``force`` renders
+    again even if the derivative exists (explicit's eager, as the seed describes)."""
+    if asset.resource_type != "image":
+        raise BadRequestError(f"Transformations of {asset.resource_type} assets are not supported")
+    catalog = deps.catalog
+    if not force:
+        found = catalog.get_derived(asset.id, asset.version_id, request.canonical, request.format)
+        if found is not None:
+            return found
+    strict = cloud_settings(cloud).get("strict_transformations")
+    if strict and not (allowed or request.strict_ok):
+        raise AuthenticationError(f"Transformation {request.canonical} is not allowed")
+    key = (asset.id, asset.version_id, request.canonical, request.format, force)
+    return deps.renders.run(
+        key,
+        lambda: _render_and_store(deps, cloud, asset, request, accept, force),
+        deps.settings.render_timeout_s,
+    )
+
+
+def _render_and_store(
+    deps: Deps, cloud: Cloud, asset: Asset, request: Request, accept: str, force: bool
+) -> Derived:
+    source = deps.storage.local_path(asset.storage_key)
+    if source is None:
+        raise NotFoundError(f"Resource not found - {asset.public_id}")
+    try:
+        rendered = render(
+            source,
+            request.transformation,
+            requested_format=request.format,
+            source_format=asset.format,
+            accept=accept,
+            load_layer=lambda rt, kind, public_id: _layer_path(deps, cloud, rt, kind, public_id),
+            faces=lambda: _faces(deps, asset, source),
+            custom_coordinates=_boxes(asset.extra.get("custom_coordinates")),
+            limits=RenderLimits(max_source_pixels=deps.settings.max_source_pixels),
+        )
+    except RenderError as exc:
+        raise BadRequestError(str(exc)) from None
+    return _store(
+        deps, cloud, asset, request, rendered.data, rendered.width, rendered.height, force
+    )
+
+
+def _store(
+    deps: Deps,
+    cloud: Cloud,
+    asset: Asset,
+    request: Request,
+    data: bytes,
+    width: int,
+    height: int,
+    force: bool,
+) -> Derived:
+    derived_id = ids.new_hex_id()
+    key = f"{cloud.id}/derived/{derived_id[:2]}/{derived_id}"
+    catalog, storage = deps.catalog, deps.storage
+    catalog.journal_add(key, deps.now())
+    storage.put_bytes(key, data)
+    record, loser = catalog.put_derived(
+        asset.id,
+        asset.version_id,
+        request.canonical,
+        request.format,
+        storage_key=key,
+        bytes=len(data),
+        width=width,
+        height=height,
+        etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        now=deps.now(),
+        replace=force,
+    )
+    if loser is not None:
+        storage.delete(loser)
+        catalog.journal_remove(loser)
+    return record
+
+
+def _layer_path(
+    deps: Deps, cloud: Cloud, resource_type: str, kind: str, public_id: str
+) -> Path | None:
+    layer = deps.catalog.get_asset(cloud.id, resource_type, kind, public_id)
+    return None if layer is None else deps.storage.local_path(layer.storage_key)
+
+
+def _faces(deps: Deps, asset: Asset, source: Path) -> list[FaceBox]:
+    """The asset's faces: set by the user, else detected once and remembered."""
+    for name in ("face_coordinates", "detected_faces"):
+        boxes = _boxes(asset.extra.get(name))
+        if boxes is not None:
+            return [FaceBox(*box) for box in boxes]
+    found = detect_faces(source)
+    coordinates = [[f.x, f.y, f.width, f.height] for f in found]
+    deps.catalog.update_asset(asset.id, extra={"detected_faces": coordinates}, now=deps.now())
+    return found
+
+
+def _boxes(value: object) -> list[tuple[int, int, int, int]] | None:
+    if not isinstance(value, list):
+        return None
+    return [(int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in value if len(b) == 4]
