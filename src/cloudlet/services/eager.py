@@ -9,8 +9,8 @@ from urllib.parse import quote
 from cloudlet.catalog.model import Asset, Cloud, Derived
 from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services import derive
+from cloudlet.services.asset_updates import apply_updates
 from cloudlet.services.deps import Deps
-from cloudlet.services.encodings import parse_context, parse_coordinates, parse_tags
 from cloudlet.services.presenter import upload_result
 from cloudlet.services.values import as_str
 from cloudlet.transform.parse import is_component
@@ -93,23 +93,9 @@ def explicit(
     asset = deps.catalog.get_asset(cloud.id, resource_type, kind, public_id)
     if asset is None:
         raise NotFoundError(f"Resource not found - {public_id}")
-    asset = _apply_updates(deps, asset, params)
+    asset = apply_updates(deps, asset, params)
     entries = render_eager(deps, cloud, asset, params.get("eager"), force=True)
     body = upload_result(deps.settings, cloud, asset)
     if entries:
         body["eager"] = entries
     return body
-
-
-def _apply_updates(deps: Deps, asset: Asset, params: Mapping[str, Any]) -> Asset:
-    tags = parse_tags(params.get("tags")) if "tags" in params else None
-    context = parse_context(params.get("context")) if "context" in params else None
-    extra: dict[str, Any] = {}
-    for name in ("face_coordinates", "custom_coordinates"):
-        if name in params:
-            extra[name] = parse_coordinates(params.get(name), name) or None
-    if tags is None and context is None and not extra:
-        return asset
-    return deps.catalog.update_asset(
-        asset.id, tags=tags, context=context, extra=extra or None, now=deps.now()
-    )

@@ -9,10 +9,10 @@ from typing import Any
 
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import BadRequestError, NotFoundError
+from cloudlet.services.asset_updates import apply_updates
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager import derivative_urls
-from cloudlet.services.encodings import parse_context, parse_coordinates, parse_tags
 from cloudlet.services.presenter import brief_resource, full_resource, iso
 from cloudlet.services.values import as_bool, as_int, as_list, as_str
 
@@ -209,18 +209,9 @@ def update_resource(
     public_id: str,
     params: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """``POST /resources/{rt}/{type}/{public_id}``: tags, context, coordinates, display name."""
+    """``POST /resources/{rt}/{type}/{public_id}``: tags, context, coordinates."""
     asset = find_asset(deps, cloud, resource_type, type, public_id)
-    tags = parse_tags(params.get("tags")) if "tags" in params else None
-    context = parse_context(params.get("context")) if "context" in params else None
-    extra: dict[str, Any] = {}
-    for name in ("face_coordinates", "custom_coordinates"):
-        if name in params:
-            extra[name] = parse_coordinates(params.get(name), name)
-    updated = deps.catalog.update_asset(
-        asset.id, tags=tags, context=context, extra=extra or None, now=deps.now()
-    )
-    return full_resource(deps.settings, cloud, updated)
+    return full_resource(deps.settings, cloud, apply_updates(deps, asset, params))
 
 
 def list_tags(
