@@ -10,6 +10,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import pyvips
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -43,6 +44,8 @@ def api_body_limit(settings: Settings) -> int:
 
 def build_deps(settings: Settings) -> Deps:
     """Open the catalog (migrated) and the blob store the settings name."""
+    # libvips would otherwise keep up to 100 recently used source files open
+    pyvips.cache_set_max(0)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(settings.effective_database_url)
     catalog.migrate()

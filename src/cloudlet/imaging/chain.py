@@ -28,14 +28,14 @@ import pyvips
 
 from cloudlet.transform.errors import TransformationError
 from cloudlet.transform.geometry import plan_geometry
-from cloudlet.transform.model import Background, Component, Effect, Flags, Gravity
+from cloudlet.transform.model import Background, Color, Component, Effect, Flags, Gravity
 from cloudlet.transform.steps import Embed, Focus, Plan, Rect, Resize, Size
 from cloudlet.transform.vocabulary import CropMode
 
 from .canvas import RGBA, flatten
 from .effects import TWO_PASS_EFFECTS, apply_effect
 from .faces import detect_faces
-from .focus import FACE_WORDS, Regions, Tracker, focus_for
+from .focus import FACE_WORDS, Regions, Tracker, focus_for, union
 from .limits import LayerNotFoundError, RenderError, RenderLimits, check_working
 from .loading import LoadOptions, SourceInfo, load_frames, open_source
 from .overlays import Apply, LayerBlock, Node, place
@@ -132,13 +132,12 @@ def apply_component(
     prepared: Prepared | None = None,
     relative_to: Size | None = None,
 ) -> Work:
-    """The component's steps, in the order of the module docstring."""
+    """The component's steps, in the order of the module docstring (``prepared``: its turns
+    and plan were worked out while loading)."""
     if prepared is None:
         requested = _requested(component, work.size, subject, relative_to)
         work = apply_turns(work, pre_turns(component, work.size, requested))
-        current = work
-        focus, planned = focus_for(component, subject.regions, work.tracker, lambda: current.image)
-        plan, resized = _geometry(work.size, planned, focus, subject, relative_to), False
+        plan, resized = _plan(work, component, subject, relative_to), False
     else:
         work = apply_turns(work, prepared.turns)
         plan, resized = prepared.plan, prepared.resized
@@ -147,8 +146,13 @@ def apply_component(
     work = execute(work, plan, pad, ctx.limits, resized=resized)
     effect = component.typed("effect", Effect)
     if effect is not None:
-        work = apply_effect(work, effect, component.get("color"))  # type: ignore[arg-type]
+        work = apply_effect(work, effect, component.typed("color", Color))
     return _decorate(work, component, ctx)
+
+
+def _plan(work: Work, component: Component, subject: Subject, relative_to: Size | None) -> Plan:
+    focus, planned = focus_for(component, subject.regions, work.tracker, lambda: work.image)
+    return _geometry(work.size, planned, focus, subject, relative_to)
 
 
 def _decorate(work: Work, component: Component, ctx: Context) -> Work:
@@ -202,22 +206,22 @@ def _placement_focus(placement: Component, base: Work, subject: Subject) -> Rect
     if focus.faces:
         if gravity.name in ("face", "adv_face", "adv_eyes"):
             return max(focus.faces, key=lambda r: r.width * r.height)
-        return _union(focus.faces)
-    return _union(focus.custom) if focus.custom else focus.auto
-
-
-def _union(rects: tuple[Rect, ...]) -> Rect:
-    left = min(r.left for r in rects)
-    top = min(r.top for r in rects)
-    right = max(r.left + r.width for r in rects)
-    bottom = max(r.top + r.height for r in rects)
-    return Rect(left, top, right - left, bottom - top)
+        return union(focus.faces)
+    return union(focus.custom) if focus.custom else focus.auto
 
 
 def _finished_layer(block: LayerBlock, base: Size, ctx: Context) -> pyvips.Image:
     ctx.opened += 1
     if ctx.opened > MAX_LAYERS:
         raise RenderError(f"A transformation may use at most {MAX_LAYERS} layers")
+    background = ctx.background  # a layer's b_ is its own, not the base's
+    try:
+        return _layer_image(block, base, ctx)
+    finally:
+        ctx.background = background
+
+
+def _layer_image(block: LayerBlock, base: Size, ctx: Context) -> pyvips.Image:
     flags = block.own.typed("flags", Flags)
     relative_to = base if flags is not None and "relative" in flags else None
     if block.layer.kind == "text":

@@ -177,7 +177,7 @@ def focus_for(
         if not gravity.is_auto:
             return Focus(custom=custom), component
         if custom:
-            return Focus(auto=_union(custom)), component
+            return Focus(auto=union(custom)), component
     if gravity.is_auto:
         return Focus(auto=_saliency(regions, tracker, current)), component
     return None, component
@@ -214,7 +214,8 @@ def _saliency(
     return mapped[0] if mapped else None
 
 
-def _union(rects: tuple[Rect, ...]) -> Rect:
+def union(rects: tuple[Rect, ...]) -> Rect:
+    """The smallest rectangle holding all of ``rects`` (not empty)."""
     left = min(r.left for r in rects)
     top = min(r.top for r in rects)
     right = max(r.left + r.width for r in rects)

@@ -178,17 +178,14 @@ def _attempt(job: _Job, sequential: bool) -> Rendered:
 
 def _joined(frames: list[pyvips.Image], job: _Job) -> pyvips.Image:
     """One image for the encoder: a single frame, or the frames stacked as an animation."""
-    image = frames[0].copy()
-    for name in _ANIMATION_FIELDS:
-        if image.get_typeof(name):
-            image.remove(name)
+    image = _without_animation(frames[0])
     if len(frames) == 1:
         return image
     if any((f.width, f.height) != (image.width, image.height) for f in frames):
         raise RenderError("The frames of the animation came out in different sizes")
     if len({f.bands for f in frames}) > 1:
         frames = [with_alpha(f) for f in frames]
-    stacked = pyvips.Image.arrayjoin(frames, across=1).copy()
+    stacked = _without_animation(pyvips.Image.arrayjoin(frames, across=1))
     stacked.set_type(pyvips.GValue.gint_type, "page-height", image.height)
     stacked.set_type(pyvips.GValue.gint_type, "n-pages", len(frames))
     stacked.set_type(pyvips.GValue.gint_type, "loop", job.source.loop)
@@ -197,3 +194,12 @@ def _joined(frames: list[pyvips.Image], job: _Job) -> pyvips.Image:
         chosen = [delays[p] if p < len(delays) else delays[-1] for p in job.pages]
         stacked.set_type(pyvips.GValue.array_int_type, "delay", chosen)
     return stacked
+
+
+def _without_animation(image: pyvips.Image) -> pyvips.Image:
+    """A copy without the (possibly stale) animation fields of the source."""
+    image = image.copy()
+    for name in _ANIMATION_FIELDS:
+        if image.get_typeof(name):
+            image.remove(name)
+    return image

@@ -28,6 +28,7 @@ from .limits import RenderError, RenderLimits, check_output
 
 DEFAULT_FAMILY = "Arial"
 DEFAULT_SIZE = 20
+MAX_STROKE = 50  # the dilation costs the square of the width per pixel
 _WEIGHTS = {
     "thin": 100,
     "extralight": 200,
@@ -57,6 +58,7 @@ def render_text(
     wrap = _wrap_width(component)
     _check_size(layer.text, style, wrap, limits)
     image = _draw(layer.text, style, _color(component), wrap)
+    check_output(image.width, image.height, limits)
     if wrap is not None:
         component = component.with_params(width=None, height=None, crop=None)
     border = component.typed("border", Border)
@@ -153,6 +155,8 @@ def _stroke(image: pyvips.Image, border: Border) -> pyvips.Image:
     if border.color.is_variable:
         raise RenderError("Variables are not supported in colours")
     size = max(1, round(border.width))
+    if size > MAX_STROKE:
+        raise RenderError(f"A text stroke may be at most {MAX_STROKE} pixels wide")
     width, height = image.width + 2 * size, image.height + 2 * size
     glyphs = image.embed(size, size, width, height)
     grown = glyphs.extract_band(3).rank(2 * size + 1, 2 * size + 1, (2 * size + 1) ** 2 - 1)

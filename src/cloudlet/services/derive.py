@@ -14,7 +14,6 @@ from cloudlet.catalog.model import Asset, Cloud, Derived
 from cloudlet.errors import AuthenticationError, BadRequestError, NotFoundError
 from cloudlet.imaging.faces import FaceBox, detect_faces
 from cloudlet.imaging.pipeline import (
-    RenderError,
     RenderLimits,
     negotiated_format,
     render,
@@ -54,7 +53,10 @@ def parse_request(
         raise BadRequestError(str(exc)) from None
     transformation, strict_ok = named.expand(deps, cloud, parsed)
     canonical = serialize(transformation)
-    fmt = negotiated_format(transformation, requested_format, asset.format, accept)
+    animated = (asset.pages or 1) > 1 and asset.format in ("gif", "webp")
+    fmt = negotiated_format(
+        transformation, requested_format, asset.format, accept, animated=animated
+    )
     return Request(transformation, canonical, fmt, "f_auto" in canonical, strict_ok)
 
 
@@ -97,20 +99,18 @@ def _render_and_store(
     source = deps.storage.local_path(asset.storage_key)
     if source is None:
         raise NotFoundError(f"Resource not found - {asset.public_id}")
-    try:
-        rendered = render(
-            source,
-            request.transformation,
-            requested_format=request.format,
-            source_format=asset.format,
-            accept=accept,
-            load_layer=lambda rt, kind, public_id: _layer_path(deps, cloud, rt, kind, public_id),
-            faces=lambda: _faces(deps, asset, source),
-            custom_coordinates=_boxes(asset.extra.get("custom_coordinates")),
-            limits=RenderLimits(max_source_pixels=deps.settings.max_source_pixels),
-        )
-    except RenderError as exc:
-        raise BadRequestError(str(exc)) from None
+    # RenderError is a typed 400 (404 for a missing layer) with a public message
+    rendered = render(
+        source,
+        request.transformation,
+        requested_format=request.format,
+        source_format=asset.format,
+        accept=accept,
+        load_layer=lambda rt, kind, public_id: _layer_path(deps, cloud, rt, kind, public_id),
+        faces=lambda: _faces(deps, asset, source),
+        custom_coordinates=_boxes(asset.extra.get("custom_coordinates")),
+        limits=RenderLimits(max_source_pixels=deps.settings.max_source_pixels),
+    )
     return _store(
         deps, cloud, asset, request, rendered.data, rendered.width, rendered.height, force
     )
