@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import pyvips
 
 from cloudlet.transform.expression import evaluate
+from cloudlet.transform.geometry import COMPASS_ANCHORS
 from cloudlet.transform.model import Component, Flags, Gravity, Layer, Length, LengthKind
 from cloudlet.transform.steps import Rect, Size
 
@@ -38,17 +39,6 @@ from .shapes import apply_opacity
 
 PLACEMENT = frozenset({"gravity", "x", "y"})
 _APPLY_ALLOWED = PLACEMENT | {"opacity", "flags"}
-_ANCHORS = {
-    "north_west": (0.0, 0.0),
-    "north": (0.5, 0.0),
-    "north_east": (1.0, 0.0),
-    "west": (0.0, 0.5),
-    "center": (0.5, 0.5),
-    "east": (1.0, 0.5),
-    "south_west": (0.0, 1.0),
-    "south": (0.5, 1.0),
-    "south_east": (1.0, 1.0),
-}
 
 
 # ----------------------------------------------------------------------------- structure
@@ -171,7 +161,7 @@ def position(base: Size, layer: Size, placement: Component, focus: Rect | None) 
         cx, cy = focus.center
         return round(cx - layer.width / 2 + x), round(cy - layer.height / 2 + y)
     name = gravity.name if gravity is not None and gravity.is_compass else "center"
-    fx, fy = _ANCHORS[name]
+    fx, fy = COMPASS_ANCHORS[name]
     left = (base.width - layer.width) * fx + (-x if fx == 1.0 else x)
     top = (base.height - layer.height) * fy + (-y if fy == 1.0 else y)
     return round(left), round(top)

@@ -297,7 +297,8 @@ def _focus_box(gravity: Gravity | None, focus: Focus) -> Rect | None:
 # ----------------------------------------------------------------------------- placement
 
 
-_ANCHORS = {
+# Where each compass gravity puts a box inside an area, as fractions of the free space.
+COMPASS_ANCHORS = {
     "north_west": (0.0, 0.0),
     "north": (0.5, 0.0),
     "north_east": (1.0, 0.0),
@@ -335,7 +336,7 @@ def _place(
     if gravity is not None and gravity.name == "xy_center":
         left, top = x - bw / 2, y - bh / 2
     elif gravity is not None and gravity.name in COMPASS:
-        left, top = _anchored(area, box, _ANCHORS[gravity.name], (x, y))
+        left, top = _anchored(area, box, COMPASS_ANCHORS[gravity.name], (x, y))
     elif gravity is None and request.mode is CropMode.CROP and (request.x or request.y):
         left, top = x, y
     elif center is not None:
