@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import chunks, eager, manage
+from cloudlet.services import chunks, eager, manage, text
 from cloudlet.services import upload as upload_service
 from cloudlet.services.auth import UploadAuth, authenticate_upload, require_cloud
 from cloudlet.services.deps import Deps
@@ -147,6 +147,7 @@ routes = [
             ("tags", manage.tags),
             ("context", manage.context),
             ("explicit", eager.explicit),
+            ("text", text.text),
         )
     ),
     Route("/v1_1/{cloud}/{resource_type}/upload", upload, methods=["POST"]),
