@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cloudlet.errors import BadRequestError
@@ -57,7 +57,6 @@ class Settings:
     max_source_pixels: int = 50_000_000  # largest source a transformation may decode
     delete_page_size: int = 1000  # assets deleted per bulk-delete call (Cloudinary: 1000)
     demo_cloud: str = "demo"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sqlite_path(self) -> Path:

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 import cloudinary
 import pytest
-from tests.compat.server import Server, start_server, stop_server
+from tests.compat.server import Server, point_sdk_at, start_server, stop_server
 from tests.conftest import fresh_postgres_schema
 
 
@@ -29,8 +29,7 @@ def server(
 @pytest.fixture()
 def sdk(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The ``cloudinary`` module configured only through ``CLOUDINARY_URL``."""
-    monkeypatch.setenv("CLOUDINARY_URL", server.cloudinary_url())
-    cloudinary.reset_config()
+    point_sdk_at(server, monkeypatch)
     yield cloudinary
     monkeypatch.delenv("CLOUDINARY_URL")
     cloudinary.reset_config()

@@ -7,8 +7,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -96,3 +99,22 @@ def stop_server(server: Server) -> None:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+@contextmanager
+def running_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A server for the length of a ``with`` block (module fixtures use it)."""
+    server = start_server(data_dir, extra_env)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def point_sdk_at(server: Server, monkeypatch: Any) -> Server:
+    """Configure the ``cloudinary`` module for ``server`` through ``CLOUDINARY_URL`` only."""
+    import cloudinary
+
+    monkeypatch.setenv("CLOUDINARY_URL", server.cloudinary_url())
+    cloudinary.reset_config()
+    return server

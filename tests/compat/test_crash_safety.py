@@ -13,12 +13,11 @@ import cloudinary.uploader
 import httpx
 import pytest
 from tests.compat.helpers import make_jpeg, make_png
-from tests.compat.server import CLOUD, Server, start_server, stop_server
+from tests.compat.server import CLOUD, Server, point_sdk_at, start_server, stop_server
 
 
 def use(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLOUDINARY_URL", server.cloudinary_url())
-    cloudinary.reset_config()
+    point_sdk_at(server, monkeypatch)
 
 
 def wait_dead(server: Server) -> None:

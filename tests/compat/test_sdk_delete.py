@@ -11,22 +11,20 @@ import cloudinary.uploader
 import httpx
 import pytest
 from tests.compat.helpers import make_png
-from tests.compat.server import Server, start_server, stop_server
+from tests.compat.server import Server, point_sdk_at, running_server
 
 
 @pytest.fixture(scope="module")
 def paged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Deletes answer 4 assets per call, so paging shows with a handful of uploads."""
-    srv = start_server(tmp_path_factory.mktemp("paged"), {"CLOUDLET_DELETE_PAGE_SIZE": "4"})
-    yield srv
-    stop_server(srv)
+    env = {"CLOUDLET_DELETE_PAGE_SIZE": "4"}
+    with running_server(tmp_path_factory.mktemp("paged"), env) as srv:
+        yield srv
 
 
 @pytest.fixture()
 def paged(paged_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    monkeypatch.setenv("CLOUDINARY_URL", paged_server.cloudinary_url())
-    cloudinary.reset_config()
-    yield paged_server
+    yield point_sdk_at(paged_server, monkeypatch)
     cloudinary.reset_config()
 
 
