@@ -60,8 +60,11 @@ from .shapes import (
     round_corners,
 )
 from .text import render_text
+from .text_image import TextImageStyle, styled_text
 
 LayerLoader = Callable[[str, str, str], Path | None]
+# A saved text style (``l_text:<style public id>:…``) by public id, or None when unknown.
+TextStyleLoader = Callable[[str], TextImageStyle | None]
 MAX_LAYERS = 32
 SMALL_SIDE = 256
 _PADDING = frozenset({CropMode.PAD, CropMode.LPAD, CropMode.MPAD, CropMode.FILL_PAD})
@@ -82,6 +85,7 @@ class Context:
 
     limits: RenderLimits
     load_layer: LayerLoader | None = None
+    load_text_style: TextStyleLoader | None = None
     background: RGBA | None = None  # the last b_ colour: a JPEG's transparency goes onto it
     layers: dict[int, pyvips.Image] = field(default_factory=dict)  # finished, by block
     opened: int = 0
@@ -225,7 +229,7 @@ def _layer_image(block: LayerBlock, base: Size, ctx: Context) -> pyvips.Image:
     flags = block.own.typed("flags", Flags)
     relative_to = base if flags is not None and "relative" in flags else None
     if block.layer.kind == "text":
-        image, own = render_text(block.layer, block.own, ctx.limits)
+        image, own = _text_layer(block, ctx)
         subject = Subject(Regions(), Size(image.width, image.height))
         work = apply_component(Work(image, Tracker()), own, ctx, subject, relative_to=relative_to)
     else:
@@ -237,6 +241,18 @@ def _layer_image(block: LayerBlock, base: Size, ctx: Context) -> pyvips.Image:
         )
         work = works[0]
     return run_chain(work, block.body, ctx, subject).image
+
+
+def _text_layer(block: LayerBlock, ctx: Context) -> tuple[pyvips.Image, Component]:
+    layer = block.layer
+    if not layer.style_id:
+        return render_text(layer, block.own, ctx.limits)
+    if layer.style_id.startswith("$"):
+        raise RenderError("Variables are not supported as text styles")
+    style = ctx.load_text_style(layer.style_id) if ctx.load_text_style is not None else None
+    if style is None:
+        raise LayerNotFoundError(f"Unknown text style {layer.style_id}", status=404)
+    return styled_text(layer.text, style, ctx.limits, block.own)
 
 
 def _layer_path(block: LayerBlock, ctx: Context) -> Path:

@@ -33,7 +33,14 @@ from cloudlet.transform.steps import Rect
 from cloudlet.transform.support import require_supported
 
 from .canvas import WHITE, flatten, with_alpha
-from .chain import Context, LayerLoader, begin, needs_random_access, run_chain
+from .chain import (
+    Context,
+    LayerLoader,
+    TextStyleLoader,
+    begin,
+    needs_random_access,
+    run_chain,
+)
 from .encode import ALPHA_FORMATS, ANIMATED_FORMATS, Output, encode, negotiated_format
 from .faces import FaceBox
 from .focus import Regions
@@ -83,6 +90,7 @@ class _Job:
     faces: Callable[[], list[FaceBox]] | None
     custom: tuple[Rect, ...]
     limits: RenderLimits
+    load_text_style: TextStyleLoader | None = None
 
 
 def render(
@@ -96,6 +104,7 @@ def render(
     faces: Callable[[], list[FaceBox]] | None = None,
     custom_coordinates: list[tuple[int, int, int, int]] | None = None,
     limits: RenderLimits = RenderLimits(),
+    load_text_style: TextStyleLoader | None = None,
 ) -> Rendered:
     """Render ``transformation`` of the image at ``source``.
 
@@ -105,7 +114,8 @@ def render(
     (``("image", "fetch", url)`` for ``l_fetch:``), None when unknown. ``faces`` lazily detects
     faces of the original (called only when a face gravity needs them) and
     ``custom_coordinates`` are ``(x, y, width, height)`` boxes; both are in the pixels of the
-    auto-oriented original. Raises ``RenderError``."""
+    auto-oriented original. ``load_text_style(public_id)`` finds a saved text style for
+    ``l_text:<public_id>:…``, None when unknown. Raises ``RenderError``."""
     try:
         require_supported(transformation)
     except TransformationError as error:
@@ -122,7 +132,10 @@ def render(
     custom = tuple(Rect(*box) for box in custom_coordinates or ())
     output = Output.of(transformation, fmt)
     nodes = build_chain(transformation.components)
-    job = _Job(info, transformation, nodes, output, pages, load_layer, faces, custom, limits)
+    job = _Job(
+        info, transformation, nodes, output, pages, load_layer, faces, custom, limits,
+        load_text_style,
+    )  # fmt: skip
     return _render(job)
 
 
@@ -153,7 +166,7 @@ def _guarded(job: _Job, *, sequential: bool) -> Rendered:
 
 def _attempt(job: _Job, sequential: bool) -> Rendered:
     nodes = job.nodes
-    ctx = Context(job.limits, job.load_layer)
+    ctx = Context(job.limits, job.load_layer, job.load_text_style)
     regions = Regions(faces_fn=job.faces, custom=job.custom)
     autorotate = not any(ignores_orientation(c) for c in job.transformation)
     first = nodes[0].component if nodes and isinstance(nodes[0], Apply) else None

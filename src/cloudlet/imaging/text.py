@@ -10,7 +10,8 @@ layer. ``stroke`` with a ``bo_`` in the same component outlines the glyphs with 
 width and colour (a square dilation of the glyphs). ``antialias`` and ``hinting`` keywords are
 accepted and ignored. Without a style the text is drawn in ``DEFAULT_FAMILY`` at
 ``DEFAULT_SIZE`` px. Fonts come from fontconfig; an unknown family falls back to its default.
-Saved text styles (``l_text:<style id>:…``) are not supported.
+Saved text styles (``l_text:<style id>:…``, the public id of an image made by the ``text``
+method) are drawn by ``text_image.styled_text``; ``render_text`` handles inline styles only.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def render_text(
     """The text as an sRGB + alpha image, and what is left of ``component`` to apply to it
     (without the parameters the text used up: the wrap width, the stroke border)."""
     if layer.style_id:
-        raise RenderError(f"Saved text styles are not supported ('{layer.style_id}')")
+        raise RenderError(f"Saved text style '{layer.style_id}' needs its stored style")
     style = layer.style or TextStyle(DEFAULT_FAMILY, DEFAULT_SIZE)
     wrap = _wrap_width(component)
     _check_size(layer.text, style, wrap, limits)

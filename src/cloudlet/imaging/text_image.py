@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import pyvips
 
@@ -28,9 +30,15 @@ class TextImageStyle:
     opacity: int = 100
 
 
-def draw_text_image(text: str, style: TextImageStyle, dest: Path) -> tuple[int, int]:
-    """Draw ``text`` into a PNG at ``dest``; returns (width, height). RenderError if the text
-    cannot be drawn or would be too large."""
+def styled_text(
+    text: str,
+    style: TextImageStyle,
+    limits: RenderLimits,
+    component: Component | None = None,
+) -> tuple[pyvips.Image, Component]:
+    """``text`` drawn in a saved style, as an sRGB + alpha image, and what is left of
+    ``component`` to apply to it. A ``co_`` in ``component`` wins over the style's colour
+    (as with any text layer); the style's background and opacity are applied last."""
     keywords = [k for k in (style.font_weight, style.font_style) if k != "normal"]
     if style.text_decoration != "none":
         keywords.append(style.text_decoration)
@@ -39,13 +47,32 @@ def draw_text_image(text: str, style: TextImageStyle, dest: Path) -> tuple[int, 
     layer = Layer(
         kind="text", text=text, style=TextStyle(style.font_family, style.font_size, tuple(keywords))
     )
-    hex_color = "".join(f"{v:02x}" for v in style.font_color)
-    image, _ = render_text(layer, Component.of(color=Color(hex=hex_color)), RenderLimits())
+    own = component or Component.of()
+    injected = own.get("color") is None
+    if injected:
+        hex_color = "".join(f"{v:02x}" for v in style.font_color)
+        own = own.with_params(color=Color(hex=hex_color))
+    image, rest = render_text(layer, own, limits)
     if style.background is not None:
         image = image.flatten(background=list(style.background[:3])).bandjoin(style.background[3])
     if style.opacity < 100:
         alpha = (image[3] * (style.opacity / 100)).cast("uchar")
         image = image[:3].bandjoin(alpha)
+    return image, rest.with_params(color=None) if injected else rest
+
+
+def style_from_saved(saved: Mapping[str, Any]) -> TextImageStyle:
+    """The style stored with a text image (``asdict`` of a ``TextImageStyle``); unknown keys
+    are ignored so that styles saved by older versions still load."""
+    known = {f.name for f in fields(TextImageStyle)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in known}
+    return TextImageStyle(**values)
+
+
+def draw_text_image(text: str, style: TextImageStyle, dest: Path) -> tuple[int, int]:
+    """Draw ``text`` into a PNG at ``dest``; returns (width, height). RenderError if the text
+    cannot be drawn or would be too large."""
+    image, _ = styled_text(text, style, RenderLimits())
     try:
         image.pngsave(str(dest))
     except pyvips.Error as error:
