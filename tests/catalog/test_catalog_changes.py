@@ -125,3 +125,17 @@ def test_concurrent_renames_and_tags_stay_consistent(catalog: Catalog, cloud: Cl
     final = catalog.list_assets(cloud.id, "image", max_results=100).items
     assert sorted(a.public_id for a in final) == sorted(f"q{n}_4" for n in range(8))
     assert {a.asset_id for a in final} == {a.asset_id for a in assets}
+
+
+def test_render_recorded_after_its_asset_was_deleted_is_refused(
+    catalog: Catalog, cloud: Cloud
+) -> None:
+    asset = put(catalog, cloud, "gone")
+    catalog.delete_asset(asset.id)
+    catalog.journal_add("1/derived/late", T0)
+    with pytest.raises(NotFoundError):
+        catalog.put_derived(
+            asset.id, asset.version_id, "w_10", "png", storage_key="1/derived/late", bytes=1,
+            width=1, height=1, etag="e", now=T0,
+        )  # fmt: skip
+    assert "1/derived/late" in catalog.journal_entries()

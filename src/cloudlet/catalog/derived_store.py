@@ -15,6 +15,7 @@ from cloudlet.catalog.asset_writes import journal_keys, unjournal_key
 from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import Derived
 from cloudlet.catalog.schema import assets, derived
+from cloudlet.errors import NotFoundError
 
 _FIELDS = [c.name for c in derived.columns if c.name != "id"]
 
@@ -58,7 +59,8 @@ class DerivedStore(Database):
         """Record a render whose blob is at ``storage_key`` (journalled by the caller; the
         journal entry is cleared here). An existing record for the same key is kept unless
         ``replace``; returns the record in force and the storage key that lost (journalled
-        for the caller to delete), if any."""
+        for the caller to delete), if any. NotFoundError if the asset was deleted meanwhile
+        (the blob stays journalled for the caller to delete)."""
         values = {
             "asset_pk": asset_pk, "version_id": version_id, "transformation": transformation,
             "format": format, "storage_key": storage_key, "bytes": bytes, "width": width,
@@ -86,9 +88,10 @@ class DerivedStore(Database):
                     current.storage_key
                 )
         except IntegrityError:
-            # a concurrent insert of the same render won
+            # a concurrent insert of the same render won, or the asset was deleted meanwhile
             existing = self.get_derived(asset_pk, version_id, transformation, format)
-            assert existing is not None
+            if existing is None:
+                raise NotFoundError("Resource not found") from None
             return existing, storage_key
 
     def list_derived(self, asset_pk: int) -> list[Derived]:

@@ -18,6 +18,7 @@ from cloudlet.imaging.pipeline import (
     negotiated_format,
     render,
 )
+from cloudlet.imaging.text_image import TextImageStyle, style_from_saved
 from cloudlet.services import ids, named
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
@@ -110,6 +111,7 @@ def _render_and_store(
         faces=lambda: _faces(deps, asset, source),
         custom_coordinates=_boxes(asset.extra.get("custom_coordinates")),
         limits=RenderLimits(max_source_pixels=deps.settings.max_source_pixels),
+        load_text_style=lambda public_id: _text_style(deps, cloud, public_id),
     )
     return _store(
         deps, cloud, asset, request, rendered.data, rendered.width, rendered.height, force
@@ -131,19 +133,24 @@ def _store(
     catalog, storage = deps.catalog, deps.storage
     catalog.journal_add(key, deps.now())
     storage.put_bytes(key, data)
-    record, loser = catalog.put_derived(
-        asset.id,
-        asset.version_id,
-        request.canonical,
-        request.format,
-        storage_key=key,
-        bytes=len(data),
-        width=width,
-        height=height,
-        etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
-        now=deps.now(),
-        replace=force,
-    )
+    try:
+        record, loser = catalog.put_derived(
+            asset.id,
+            asset.version_id,
+            request.canonical,
+            request.format,
+            storage_key=key,
+            bytes=len(data),
+            width=width,
+            height=height,
+            etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            now=deps.now(),
+            replace=force,
+        )
+    except NotFoundError:  # the asset was deleted while it rendered
+        storage.delete(key)
+        catalog.journal_remove(key)
+        raise
     if loser is not None:
         storage.delete(loser)
         catalog.journal_remove(loser)
@@ -155,6 +162,13 @@ def _layer_path(
 ) -> Path | None:
     layer = deps.catalog.get_asset(cloud.id, resource_type, kind, public_id)
     return None if layer is None else deps.storage.local_path(layer.storage_key)
+
+
+def _text_style(deps: Deps, cloud: Cloud, public_id: str) -> TextImageStyle | None:
+    """The style saved with the text image ``public_id`` (made by the ``text`` method)."""
+    asset = deps.catalog.get_asset(cloud.id, "image", "upload", public_id)
+    saved = asset.extra.get("text_style") if asset is not None else None
+    return style_from_saved(saved) if isinstance(saved, dict) else None
 
 
 def _faces(deps: Deps, asset: Asset, source: Path) -> list[FaceBox]:
