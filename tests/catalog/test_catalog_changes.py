@@ -139,3 +139,19 @@ def test_render_recorded_after_its_asset_was_deleted_is_refused(
             width=1, height=1, etag="e", now=T0,
         )  # fmt: skip
     assert "1/derived/late" in catalog.journal_entries()
+
+
+def test_named_delete_and_checked_rename_see_only_the_current_name(
+    catalog: Catalog, cloud: Cloud
+) -> None:
+    asset = put(catalog, cloud, "first")
+    catalog.rename_asset(asset.id, "second", to_type=None, overwrite=False, now=at(1))
+    with pytest.raises(NotFoundError):  # a rename that looked the asset up as "first"
+        catalog.rename_asset(
+            asset.id, "third", to_type=None, overwrite=False, now=at(2), from_public_id="first"
+        )
+    assert catalog.delete_named_asset(cloud.id, "image", "upload", "first") is None
+    assert catalog.get_asset(cloud.id, "image", "upload", "second") is not None
+    keys = catalog.delete_named_asset(cloud.id, "image", "upload", "second")
+    assert keys == [asset.storage_key]
+    assert catalog.delete_named_asset(cloud.id, "image", "upload", "second") is None

@@ -31,14 +31,17 @@ class AssetChanges(Database):
         to_type: str | None,
         overwrite: bool,
         now: datetime,
+        from_public_id: str | None = None,
     ) -> tuple[Asset, list[str]]:
         """Give the asset a new public id (and type). A different asset already there is
         AlreadyExistsError unless ``overwrite``, in which case it is deleted in the same
         transaction. Returns the renamed asset and the journalled keys of what was replaced.
+        ``from_public_id``: NotFoundError unless the asset, once locked, still has that
+        public id (a concurrent rename or delete won the race).
         """
         with self._write() as conn:
             asset = load_asset(conn, asset_pk, for_update=True)
-            if asset is None:
+            if asset is None or from_public_id not in (None, asset.public_id):
                 raise NotFoundError("Resource not found")
             kind = to_type or asset.type
             replaced = self._clear_target(conn, asset, to_public_id, kind, overwrite)
@@ -49,6 +52,22 @@ class AssetChanges(Database):
             )
             ensure_folders(conn, asset.cloud_id, to_public_id)
             return reload_asset(conn, asset_pk), replaced
+
+    def delete_named_asset(
+        self, cloud_id: int, resource_type: str, type: str, public_id: str
+    ) -> list[str] | None:
+        """Delete the asset at this public id, looked up and locked in the deleting
+        transaction (so a concurrent rename or delete cannot slip in between); journal and
+        return the storage keys to remove, or None when no asset is there."""
+        query = sa.select(assets.c.id).where(
+            assets.c.cloud_id == cloud_id,
+            assets.c.resource_type == resource_type,
+            assets.c.type == type,
+            assets.c.public_id == public_id,
+        )
+        with self._write() as conn:
+            pk = conn.scalar(query.with_for_update())
+            return None if pk is None else delete_asset_rows(conn, pk)
 
     def _clear_target(
         self, conn: Connection, asset: Asset, public_id: str, kind: str, overwrite: bool

@@ -50,10 +50,10 @@ def destroy(
     ``{"result": "not found"}`` (HTTP 200 either way, as Cloudinary answers)."""
     _check_resource_type(resource_type)
     public_id = _required(params, "public_id")
-    asset = deps.catalog.get_asset(cloud.id, resource_type, _type(params), public_id)
-    if asset is None:
+    keys = deps.catalog.delete_named_asset(cloud.id, resource_type, _type(params), public_id)
+    if keys is None:
         return {"result": "not found"}
-    remove_blobs(deps, deps.catalog.delete_asset(asset.id))
+    remove_blobs(deps, keys)
     return {"result": "ok"}
 
 
@@ -89,6 +89,7 @@ def rename(
             to_type=to_type,
             overwrite=as_bool(params, "overwrite"),
             now=deps.now(),
+            from_public_id=from_id,
         )
     except AlreadyExistsError as exc:
         raise BadRequestError(f"{exc.message}; pass overwrite=true to replace it") from None
