@@ -1,0 +1,54 @@
+"""The ``eager`` job: render the derivatives an ``eager_async`` call asked for, then notify.
+
+Idempotent: a derivative that exists is reused (unless ``explicit`` asked to force a fresh
+render), so a run repeated after a crash only sends the notification again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudlet.catalog.model import Asset, Cloud
+from cloudlet.errors import CloudletError
+from cloudlet.services import derive
+from cloudlet.services.deps import Deps
+from cloudlet.services.eager import eager_entry
+from cloudlet.services.notifications import notify
+
+
+def run(deps: Deps, payload: dict[str, Any]) -> None:
+    """Render each transformation of ``payload["eager"]``; notify when a URL was given."""
+    cloud = deps.catalog.get_cloud(payload["cloud"])
+    if cloud is None:
+        return
+    asset = deps.catalog.get_asset_by_asset_id(cloud.id, payload["asset_id"])
+    if asset is None:
+        return  # deleted meanwhile: nothing to render, nobody to tell about it
+    entries = [
+        _render_one(deps, cloud, asset, text, fmt, force=bool(payload["force"]))
+        for text, fmt in payload["eager"]
+    ]
+    if payload.get("notification_url"):
+        body = {
+            "notification_type": "eager",
+            "batch_id": payload["batch_id"],
+            "asset_id": asset.asset_id,
+            "public_id": asset.public_id,
+            "resource_type": asset.resource_type,
+            "type": asset.type,
+            "version": asset.version,
+            "eager": entries,
+        }
+        notify(deps, cloud, payload["notification_url"], body)
+
+
+def _render_one(
+    deps: Deps, cloud: Cloud, asset: Asset, text: str, fmt: str | None, *, force: bool
+) -> dict[str, Any]:
+    """One entry of the notification's ``eager`` list: the derivative, or why it failed."""
+    try:
+        request = derive.parse_request(deps, cloud, text, asset, fmt, "")
+        found = derive.derive(deps, cloud, asset, request, allowed=True, force=force)
+    except CloudletError as exc:
+        return {"transformation": text, "status": "failed", "reason": exc.message}
+    return {**eager_entry(deps, cloud, asset, found), "status": "processed"}

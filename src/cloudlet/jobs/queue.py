@@ -1,0 +1,75 @@
+"""The job queue on Huey: durable storage (SQLite file or Redis) and crash recovery.
+
+Huey removes a task from its storage when a worker takes it, so a worker killed while
+running a job would lose it. Each run therefore first records the job under a ``running:``
+key in Huey's key-value store and removes that record when the job ends (also when it
+fails: Huey's retries take over then). A consumer starting up puts every job still recorded
+back on the queue (``recover_interrupted``). Jobs are idempotent, so one that was in fact
+still running in another worker at that moment only runs twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from huey import Huey
+
+from cloudlet.faults import crash_point
+from cloudlet.jobs.handlers import run_job
+from cloudlet.services.deps import Deps
+
+log = logging.getLogger("cloudlet.jobs")
+RUNNING = "running:"
+TASK_NAME = "cloudlet_job"
+RETRIES = 3
+
+
+class HueyQueue:
+    """``services.queue.JobQueue`` on a Huey instance; ``bind`` gives it the Deps its jobs
+    run with (built by the composition root in whichever process consumes)."""
+
+    def __init__(self, huey: Huey, *, retry_delay_s: int = 60) -> None:
+        self.huey = huey
+        self._deps: Deps | None = None
+        self._task = huey.task(retries=RETRIES, retry_delay=retry_delay_s, name=TASK_NAME)(
+            self._execute
+        )
+
+    def bind(self, deps: Deps) -> None:
+        """The collaborators jobs taken from this queue run with."""
+        self._deps = deps
+
+    def enqueue(self, name: str, payload: dict[str, Any]) -> None:
+        """Store the job; it is on disk (or in Redis) when this returns."""
+        self._task({"id": uuid.uuid4().hex, "name": name, "payload": payload})
+
+    def pending(self) -> int:
+        """Jobs waiting for a worker (not counting scheduled retries)."""
+        return int(self.huey.pending_count())
+
+    def recover_interrupted(self) -> int:
+        """Queue again every job whose worker died while running it; how many."""
+        found = 0
+        for key in list(self.huey.all_results()):
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            if not name.startswith(RUNNING):
+                continue
+            job = self.huey.get(name)  # removes the record
+            if isinstance(job, dict):
+                log.warning("re-queueing interrupted job %s (%s)", job["id"], job["name"])
+                self._task(job)
+                found += 1
+        return found
+
+    def _execute(self, job: dict[str, Any]) -> None:
+        if self._deps is None:
+            raise RuntimeError("HueyQueue.bind(deps) was not called in this process")
+        marker = RUNNING + job["id"]
+        self.huey.put(marker, job)
+        try:
+            crash_point("job_started")
+            run_job(self._deps, job["name"], job["payload"])
+        finally:
+            self.huey.delete(marker)

@@ -1,0 +1,26 @@
+"""Queued work as the use cases see it: a job name and a JSON-able payload.
+
+The composition root wires a concrete queue (``cloudlet.jobs.queue.HueyQueue``) into
+``Deps.queue``; the job bodies live in ``cloudlet.jobs``. A job must be idempotent: after a
+crash it may run again, and running it twice must do no harm.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from cloudlet.errors import CloudletError
+
+
+class JobQueue(Protocol):
+    """Somewhere to put work that runs after the request has been answered."""
+
+    def enqueue(self, name: str, payload: dict[str, Any]) -> None:
+        """Store the job durably; a worker runs it later (at least once)."""
+
+
+def enqueue(queue: JobQueue | None, name: str, payload: dict[str, Any]) -> None:
+    """Queue a job, or fail with a 500 when this process was built without a queue."""
+    if queue is None:
+        raise CloudletError("No job queue is configured in this process")
+    queue.enqueue(name, payload)
