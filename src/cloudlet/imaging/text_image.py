@@ -65,7 +65,9 @@ def style_from_saved(saved: Mapping[str, Any]) -> TextImageStyle:
     """The style stored with a text image (``asdict`` of a ``TextImageStyle``); unknown keys
     are ignored so that styles saved by older versions still load."""
     known = {f.name for f in fields(TextImageStyle)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in known}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in saved.items() if k in known
+    }
     return TextImageStyle(**values)
 
 
