@@ -1,0 +1,271 @@
+"""Cold renders: Cloudlet against thumbor 7.8 and against pyvips in-process (the limit), on
+the same real photographs, side by side in interleaved rounds; and the peak resident memory of
+each server during that run and for single renders of a 36 MP JPEG and a 36 MP PNG.
+
+Transformations (Cloudinary URL → thumbor URL → pyvips calls):
+
+- ``c_fill,w_500,h_500`` → ``500x500`` → ``thumbnail(500, height=500, crop="centre")``, saved
+  in the source's format at quality 80
+- ``c_limit,w_1200/q_auto/f_webp`` → ``fit-in/1200x0/filters:format(webp)`` →
+  ``thumbnail(1200, size="down")`` saved as WebP at quality 80
+
+Every Cloudlet request is cold: each round renders assets uploaded for that round only.
+thumbor runs with result storage off, no original storage, the file loader and a thread pool
+of one thread per core; the in-process contender uses one thread per core too.
+
+    sh bench/setup.sh
+    .venv/bin/python bench/bench_render.py [--rounds 3] [--concurrency 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pyvips
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import peers  # noqa: E402
+from tests.compat.server import Server, free_port, start_server, stop_server  # noqa: E402
+
+FILL, LIMIT = "c_fill,w_500,h_500", "c_limit,w_1200/q_auto/f_webp"
+THUMBOR_OPS = {FILL: "500x500", LIMIT: "fit-in/1200x0/filters:format(webp)"}
+THUMBOR_CONF = """
+LOADER = 'thumbor.loaders.file_loader'
+FILE_LOADER_ROOT_PATH = {root!r}
+STORAGE = 'thumbor.storages.no_storage'
+RESULT_STORAGE = None
+ENGINE_THREADPOOL_SIZE = {threads}
+QUALITY = 80
+MAX_PIXELS = 100e6
+"""
+# the in-process contender, run in its own process so its peak memory can be read too
+PYVIPS_WORKER = """
+import json, sys, time, resource
+from concurrent.futures import ThreadPoolExecutor
+import pyvips
+pyvips.cache_set_max(0)
+op, threads, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def fill(path):
+    suffix = ".png" if path.endswith(".png") else ".jpg[Q=80]"
+    return pyvips.Image.thumbnail(path, 500, height=500, crop="centre").write_to_buffer(suffix)
+def limit(path):
+    image = pyvips.Image.thumbnail(path, 1200, height=10_000_000, size="down")
+    return image.write_to_buffer(".webp[Q=80]")
+work = fill if op == "fill" else limit
+began = time.perf_counter()
+with ThreadPoolExecutor(threads) as pool:
+    sizes = [len(b) for b in pool.map(work, paths)]
+elapsed = time.perf_counter() - began
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"elapsed": elapsed, "peak_mb": peak, "bytes": sum(sizes)}))
+"""
+
+
+def photos() -> list[Path]:
+    return [*peers.wallpapers(), *peers.face_photos()]
+
+
+def fetch_all(urls: list[str], concurrency: int) -> float:
+    """GET every URL with ``concurrency`` clients; seconds taken (any failure stops the run)."""
+
+    def get(url: str) -> int:
+        response = httpx.get(url, timeout=120)
+        if response.status_code != 200 or not response.content:
+            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+        return len(response.content)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(get, urls))
+    return time.perf_counter() - began
+
+
+def start_thumbor(root: Path, work: Path, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    conf = work / f"thumbor-{free_port()}.conf"
+    conf.write_text(THUMBOR_CONF.format(root=str(root), threads=threads))
+    port = free_port()
+    command = [str(peers.THUMBOR), "-p", str(port), "-c", str(conf), "-l", "warning"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    peers.wait_until_up(f"{base}/healthcheck", process)
+    return process, base
+
+
+def pyvips_run(op: str, paths: list[Path], threads: int) -> dict[str, float]:
+    code = [sys.executable, "-c", PYVIPS_WORKER, op, str(threads), *map(str, paths)]
+    result: dict[str, float] = json.loads(
+        subprocess.run(code, capture_output=True, check=True).stdout
+    )
+    return result
+
+
+def cloudlet_urls(server: Server, op: str, ids: list[str]) -> list[str]:
+    base = f"{server.base_url}/compat/image/upload/{op}"
+    return [f"{base}/{public_id}" for public_id in ids]
+
+
+def upload_round(round_: int, sources: list[Path]) -> list[str]:
+    """Upload the photos under this round's ids (outside the timed part); their ids with the
+    extension, as delivery URLs name them."""
+    import cloudinary.uploader
+
+    ids = []
+    for path in sources:
+        public_id = f"r{round_}/{path.stem}"
+        cloudinary.uploader.upload(str(path), public_id=public_id)
+        ids.append(f"{public_id}{path.suffix}")
+    return ids
+
+
+def contenders(
+    server: Server, thumbor_base: str, op: str, ids: list[str], relative: list[str], clients: int
+) -> dict[str, Callable[[], float]]:
+    """Each contender's timed run of ``op`` over the round's photographs (seconds)."""
+    threads = os.cpu_count() or 1
+    thumbor_urls = [f"{thumbor_base}/unsafe/{THUMBOR_OPS[op]}/{r}" for r in relative]
+    paths = [peers.CACHE / r for r in relative]
+    return {
+        "cloudlet": lambda: fetch_all(cloudlet_urls(server, op, ids), clients),
+        "thumbor": lambda: fetch_all(thumbor_urls, clients),
+        "pyvips in-process": lambda: pyvips_run("fill" if op == FILL else "limit", paths, threads)[
+            "elapsed"
+        ],
+    }
+
+
+def use_server(server: Server) -> None:
+    """Point the SDK at ``server``."""
+    import cloudinary
+
+    os.environ["CLOUDINARY_URL"] = server.cloudinary_url()
+    cloudinary.reset_config()
+
+
+def throughput(
+    args: argparse.Namespace, work: Path
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Images per second of each contender and transformation, per round; peak memory."""
+    sources = photos()
+    server = start_server(work / "data", {"CLOUDLET_ACCESS_LOG": "false"})
+    use_server(server)
+    thumbor, thumbor_base = start_thumbor(peers.CACHE, work, os.cpu_count() or 1)
+    relative = [str(p.relative_to(peers.CACHE)) for p in sources]
+    rates: dict[str, list[float]] = {}
+    try:
+        for round_ in range(args.rounds):
+            ids = upload_round(round_, sources)
+            for op in (FILL, LIMIT):
+                runs = contenders(server, thumbor_base, op, ids, relative, args.concurrency)
+                names = list(runs)
+                for name in names[round_ % 3 :] + names[: round_ % 3]:
+                    rate = len(sources) / runs[name]()
+                    rates.setdefault(f"{op} | {name}", []).append(rate)
+                    print(f"round {round_ + 1} {op} {name}: {rate:.1f} images/s", flush=True)
+        memory = {
+            "cloudlet": peers.peak_rss_mb(server.process.pid),
+            "thumbor": peers.peak_rss_mb(thumbor.pid),
+        }
+    finally:
+        peers.stop(thumbor)
+        stop_server(server)
+    memory["pyvips in-process"] = max(
+        pyvips_run(op, sources, os.cpu_count() or 1)["peak_mb"] for op in ("fill", "limit")
+    )
+    return rates, memory
+
+
+def big_sources(work: Path) -> dict[str, Path]:
+    """A 36 MP JPEG and PNG: the largest wallpaper upscaled to 8000×4500."""
+    largest = max(peers.wallpapers(), key=lambda p: p.stat().st_size)
+    image = pyvips.Image.new_from_file(str(largest))
+    image = image.resize(8000 / image.width, vscale=4500 / image.height)
+    folder = work / "big"
+    folder.mkdir(exist_ok=True)
+    image.write_to_file(str(folder / "big36.jpg"), Q=90)
+    image.write_to_file(str(folder / "big36.png"))
+    return {"JPEG": folder / "big36.jpg", "PNG": folder / "big36.png"}
+
+
+def single_renders(work: Path) -> dict[str, dict[str, float]]:
+    """Peak memory of a fresh server process after one ``c_fill,w_500,h_500`` of each."""
+    sources = big_sources(work)
+    data = work / "data-big"
+    uploader = start_server(data, {"CLOUDLET_ACCESS_LOG": "false"})
+    use_server(uploader)
+    import cloudinary.uploader
+
+    for path in sources.values():
+        cloudinary.uploader.upload(str(path), public_id=path.name)
+    stop_server(uploader)
+    peaks: dict[str, dict[str, float]] = {}
+    for kind, path in sources.items():
+        fresh = start_server(data, {"CLOUDLET_ACCESS_LOG": "false"}, create_clouds=False)
+        try:
+            fetch_all(cloudlet_urls(fresh, FILL, [path.name]), 1)
+            cloudlet_peak = peers.peak_rss_mb(fresh.process.pid)
+        finally:
+            stop_server(fresh)
+        thumbor, base = start_thumbor(path.parent, work, os.cpu_count() or 1)
+        try:
+            fetch_all([f"{base}/unsafe/500x500/{path.name}"], 1)
+            thumbor_peak = peers.peak_rss_mb(thumbor.pid)
+        finally:
+            peers.stop(thumbor)
+        in_process = pyvips_run("fill", [path], 1)["peak_mb"]
+        peaks[kind] = {
+            "cloudlet": cloudlet_peak,
+            "thumbor": thumbor_peak,
+            "pyvips in-process": in_process,
+        }
+    return peaks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    peers.require_setup()
+    work = Path(tempfile.mkdtemp(prefix="cloudlet-bench-render-"))
+    rates, memory = throughput(args, work)
+    report_throughput(rates, args)
+    peaks = single_renders(work)
+    report_memory(memory, peaks)
+
+
+def report_throughput(rates: dict[str, list[float]], args: argparse.Namespace) -> None:
+    print(f"\n{peers.machine()}")
+    print(f"{len(photos())} photographs, {args.rounds} rounds, {args.concurrency} clients")
+    rows = []
+    for op in (FILL, LIMIT):
+        mine = rates[f"{op} | cloudlet"]
+        for name in ("cloudlet", "thumbor", "pyvips in-process"):
+            theirs = rates[f"{op} | {name}"]
+            ratios = [m / t for m, t in zip(mine, theirs, strict=True)]
+            spread = f"{peers.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+            rate = f"{peers.median(theirs):.1f}"
+            rows.append([f"`{op}`", name, rate, "" if name == "cloudlet" else spread])
+    header = ["transformation", "contender", "images/s (median)", "Cloudlet ÷ it"]
+    print(peers.table(header, rows), flush=True)
+
+
+def report_memory(memory: dict[str, float], peaks: dict[str, dict[str, float]]) -> None:
+    names = ("cloudlet", "thumbor", "pyvips in-process")
+    rows = [["cold-render run (whole server)", *(f"{memory[n]:.0f}" for n in names)]]
+    for kind, found in peaks.items():
+        rows.append([f"one `{FILL}` of a 36 MP {kind}", *(f"{found[n]:.0f}" for n in names)])
+    print(peers.table(["peak resident memory (MiB)", *names], rows))
+
+
+if __name__ == "__main__":
+    main()
