@@ -1,0 +1,30 @@
+// related assets, folders, upload presets (and an unsigned upload through one), named transformations
+'use strict';
+module.exports = async (cloudinary, { file }, { download, settle }) => {
+  for (const id of ['node/r/a', 'node/r/b', 'node/r/c']) await cloudinary.uploader.upload(file, { public_id: id });
+  const out = {};
+  out.relate = await cloudinary.api.add_related_assets('node/r/a', ['image/upload/node/r/b', 'image/upload/node/r/c']);
+  out.unrelate = await cloudinary.api.delete_related_assets('node/r/a', ['image/upload/node/r/c']);
+  out.related = (await cloudinary.api.resource('node/r/a', { related: true })).related_assets;
+  out.create_folder = await cloudinary.api.create_folder('node_f/sub');
+  out.root_folders = await cloudinary.api.root_folders();
+  out.sub_folders = await cloudinary.api.sub_folders('node_f');
+  out.rename_folder = await settle(cloudinary.api.rename_folder('node_f/sub', 'node_f/moved'));
+  out.sub_after_rename = await cloudinary.api.sub_folders('node_f');
+  out.delete_folder = await cloudinary.api.delete_folder('node_f/moved');
+  out.create_preset = await cloudinary.api.create_upload_preset({ name: 'node_preset', unsigned: true, tags: 'from_preset', folder: 'preset_dir' });
+  out.presets = (await cloudinary.api.upload_presets()).presets.map((p) => p.name);
+  out.unsigned = await cloudinary.uploader.unsigned_upload(file, 'node_preset');
+  out.update_preset = await cloudinary.api.update_upload_preset('node_preset', { tags: 'changed' });
+  out.preset = await cloudinary.api.upload_preset('node_preset');
+  out.delete_preset = await cloudinary.api.delete_upload_preset('node_preset');
+  out.missing_preset = await settle(cloudinary.api.upload_preset('node_preset'));
+  out.create_named = await cloudinary.api.create_transformation('node_thumb', { width: 16, height: 16, crop: 'fill' });
+  out.named = await cloudinary.api.transformation('node_thumb');
+  out.named_list = (await cloudinary.api.transformations({ named: true })).transformations.map((t) => t.name);
+  const named = await download(cloudinary.url('node/r/a', { format: 'png', transformation: 'node_thumb' }));
+  out.named_delivery = { status: named.status, bytes: named.body.toString('base64') };
+  out.update_named = await cloudinary.api.update_transformation('node_thumb', { allowed_for_strict: true });
+  out.delete_named = await cloudinary.api.delete_transformation('node_thumb');
+  return out;
+};
