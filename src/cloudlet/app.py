@@ -11,19 +11,27 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pyvips
+from huey import SqliteHuey
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from cloudlet.catalog.catalog import Catalog
-from cloudlet.errors import CloudletError
+from cloudlet.catalog.generation import Generation
+from cloudlet.errors import BadRequestError, CloudletError
+from cloudlet.jobs.queue import HueyQueue
 from cloudlet.services import chunks
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
-from cloudlet.web import admin_api, delivery, upload_api
-from cloudlet.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from cloudlet.web import admin_api, delivery, metadata_api, outputs, upload_api
+from cloudlet.web.hits import HitMiddleware, new_cache
+from cloudlet.web.middleware import (
+    BodyLimitMiddleware,
+    RequestHostMiddleware,
+    RequestIdMiddleware,
+)
 from cloudlet.web.ratelimit import HourlyRateLimiter
 from cloudlet.web.responses import (
     cloudlet_error_handler,
@@ -47,10 +55,31 @@ def build_deps(settings: Settings) -> Deps:
     # libvips would otherwise keep up to 100 recently used source files open
     pyvips.cache_set_max(0)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    catalog = Catalog(settings.effective_database_url)
+    # shared with every process on this machine using this data dir (see web/hits.py)
+    generation = Generation(settings.data_dir / "delivery.generation")
+    catalog = Catalog(settings.effective_database_url, generation)
     catalog.migrate()
     storage = LocalStorage(settings.blob_dir, settings.tmp_dir / "staging")
-    return Deps(settings=settings, catalog=catalog, storage=storage)
+    queue = build_queue(settings)
+    deps = Deps(settings=settings, catalog=catalog, storage=storage, queue=queue)
+    queue.bind(deps)  # jobs taken from the queue in this process run with these deps
+    return deps
+
+
+def build_queue(settings: Settings) -> HueyQueue:
+    """The job queue: a SQLite file in the data dir, or Redis when CLOUDLET_QUEUE_URL is set."""
+    if not settings.queue_url:
+        huey = SqliteHuey(settings.queue_name, filename=str(settings.queue_path), results=False)
+        return HueyQueue(huey, retry_delay_s=settings.queue_retry_delay_s)
+    try:
+        import redis  # noqa: F401 - only to give a clear message when it is missing
+        from huey import RedisHuey
+    except ImportError as exc:
+        raise BadRequestError(
+            "CLOUDLET_QUEUE_URL needs the Redis client: pip install 'cloudlet[redis]'"
+        ) from exc
+    huey = RedisHuey(settings.queue_name, url=settings.queue_url, results=False)
+    return HueyQueue(huey, retry_delay_s=settings.queue_retry_delay_s)
 
 
 def _lifespan(deps: Deps) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -79,10 +108,21 @@ async def _sweep_abandoned_chunks(deps: Deps) -> None:
 def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     """The ASGI application: Upload API, Admin API and delivery on one server."""
     deps = deps or build_deps(settings)
+    hits = new_cache(deps)
     app = Starlette(
-        routes=[*upload_api.routes, *admin_api.routes, *delivery.routes],
+        routes=[
+            *outputs.api_routes,  # before upload_api's catch-all for unknown actions
+            *upload_api.routes,
+            *admin_api.routes,
+            *metadata_api.routes,
+            *outputs.delivery_routes,
+            *delivery.routes,
+        ],
         middleware=[
+            # remembered deliveries are answered before anything else runs
+            Middleware(HitMiddleware, hits=hits, deps=deps),
             Middleware(RequestIdMiddleware),
+            Middleware(RequestHostMiddleware),  # response URLs name the host the client used
             Middleware(BodyLimitMiddleware, limit=api_body_limit(settings)),
             # Browsers upload unsigned, delete by token and load deliveries cross-origin.
             Middleware(
@@ -101,6 +141,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
         lifespan=_lifespan(deps),
     )
     app.state.deps = deps
+    app.state.hits = hits
     app.state.rate_limiter = HourlyRateLimiter(settings.admin_rate_limit)
     return app
 

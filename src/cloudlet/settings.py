@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,6 +12,12 @@ from cloudlet.errors import BadRequestError
 
 DEFAULT_DATA_DIR = "./cloudlet-data"
 MB = 1024 * 1024
+
+REQUEST_HOST: ContextVar[str | None] = ContextVar("cloudlet_request_host", default=None)
+"""The ``Host`` (name and port) the API request being answered was sent to; set by
+``web.middleware.RequestHostMiddleware``. Without CLOUDLET_PUBLIC_URL, ``url`` and ``secure_url``
+in responses name this host, so a client that reached the server as ``localhost:8443`` gets
+links it can follow (and that its TLS certificate covers)."""
 
 
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -21,6 +28,12 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise BadRequestError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_optional_int(env: Mapping[str, str], name: str) -> int | None:
+    if not env.get(name):
+        return None
+    return _env_int(env, name, 0)
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -40,6 +53,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     access_log: bool = True  # one log line per request (costs about a quarter of throughput)
+    hit_cache_entries: int = 10_000  # delivery answers remembered per process; 0: off
+    hit_cache_mb: int = 64  # memory per process for small remembered blobs
     # Base URL that delivery URLs in API responses point at; empty: http://{host}:{port}
     public_url: str = ""
     public_secure_url: str = ""  # empty: base_url with https://
@@ -57,6 +72,10 @@ class Settings:
     max_source_pixels: int = 50_000_000  # largest source a transformation may decode
     delete_page_size: int = 1000  # assets deleted per bulk-delete call (Cloudinary: 1000)
     demo_cloud: str = "demo"
+    queue_url: str = ""  # empty: the job queue is a SQLite file in data_dir; redis://… for Redis
+    queue_name: str = "cloudlet"  # tells apart deployments that share one Redis
+    queue_workers: int | None = None  # threads `cloudlet serve` runs jobs on; None: see below
+    queue_retry_delay_s: int = 60  # wait before a failed job (or webhook delivery) is retried
 
     @property
     def sqlite_path(self) -> Path:
@@ -70,6 +89,18 @@ class Settings:
         return f"sqlite:///{self.sqlite_path}"
 
     @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.sqlite3"
+
+    @property
+    def embedded_queue_workers(self) -> int:
+        """Job threads inside ``cloudlet serve``: 2 with the embedded SQLite queue, none with
+        Redis (run ``cloudlet worker`` there) unless CLOUDLET_QUEUE_WORKERS says otherwise."""
+        if self.queue_workers is not None:
+            return self.queue_workers
+        return 0 if self.queue_url else 2
+
+    @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
 
@@ -79,9 +110,13 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        """Where this server is reached; used to build ``url``/``secure_url`` in responses."""
+        """Where this server is reached; used to build ``url``/``secure_url`` in responses:
+        CLOUDLET_PUBLIC_URL, else the host the current request used, else host and port."""
         if self.public_url:
             return self.public_url.rstrip("/")
+        requested = REQUEST_HOST.get()
+        if requested:
+            return f"http://{requested}"
         return f"http://{self.host}:{self.port}"
 
     @property
@@ -111,8 +146,16 @@ class Settings:
             raise BadRequestError("CLOUDLET_DELETE_PAGE_SIZE must be between 1 and 10000")
         if self.workers < 1:
             raise BadRequestError("workers must be at least 1")
+        if self.hit_cache_entries < 0 or self.hit_cache_mb < 0:
+            raise BadRequestError(
+                "CLOUDLET_HIT_CACHE_ENTRIES and CLOUDLET_HIT_CACHE_MB must be 0 or more"
+            )
         if self.database_url and not self.database_url.startswith(("sqlite", "postgres")):
             raise BadRequestError("CLOUDLET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if self.queue_url and not self.queue_url.startswith(("redis://", "rediss://", "unix://")):
+            raise BadRequestError("CLOUDLET_QUEUE_URL must be a redis://, rediss:// or unix:// URL")
+        if self.queue_workers is not None and self.queue_workers < 0:
+            raise BadRequestError("CLOUDLET_QUEUE_WORKERS must be 0 or more")
         return self
 
 
@@ -132,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         database_url=env.get("CLOUDLET_DATABASE_URL", ""),
         host=env.get("CLOUDLET_HOST", "127.0.0.1"),
         port=_env_int(env, "CLOUDLET_PORT", 8000),
+        workers=_env_int(env, "CLOUDLET_WORKERS", 1),
         public_url=env.get("CLOUDLET_PUBLIC_URL", ""),
         public_secure_url=env.get("CLOUDLET_PUBLIC_SECURE_URL", ""),
         max_image_bytes=_env_int(env, "CLOUDLET_MAX_IMAGE_BYTES", 100 * MB),
@@ -142,9 +186,15 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         fetch_allow_private=_env_bool(env, "CLOUDLET_FETCH_ALLOW_PRIVATE", False),
         admin_rate_limit=_env_int(env, "CLOUDLET_ADMIN_RATE_LIMIT", 5000),
         access_log=_env_bool(env, "CLOUDLET_ACCESS_LOG", True),
+        hit_cache_entries=_env_int(env, "CLOUDLET_HIT_CACHE_ENTRIES", 10_000),
+        hit_cache_mb=_env_int(env, "CLOUDLET_HIT_CACHE_MB", 64),
         delete_page_size=_env_int(env, "CLOUDLET_DELETE_PAGE_SIZE", 1000),
         render_timeout_s=float(_env_int(env, "CLOUDLET_RENDER_TIMEOUT_S", 30)),
         max_source_pixels=_env_int(env, "CLOUDLET_MAX_SOURCE_PIXELS", 50_000_000),
+        queue_url=env.get("CLOUDLET_QUEUE_URL", ""),
+        queue_name=env.get("CLOUDLET_QUEUE_NAME") or "cloudlet",
+        queue_workers=_env_optional_int(env, "CLOUDLET_QUEUE_WORKERS"),
+        queue_retry_delay_s=_env_int(env, "CLOUDLET_QUEUE_RETRY_DELAY_S", 60),
     )
     if "data_dir" in overrides and overrides["data_dir"] is not None:
         overrides["data_dir"] = Path(str(overrides["data_dir"]))

@@ -171,4 +171,5 @@ def test_postgres_compares_public_ids_and_tags_by_code_point(postgres_schema_url
         "upload_presets.name",
         "folders.path",
         "folders.parent",
+        "asset_backups.public_id",
     }

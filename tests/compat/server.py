@@ -60,9 +60,16 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 
 def start_server(
-    data_dir: Path, extra_env: dict[str, str] | None = None, *, create_clouds: bool = True
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    create_clouds: bool = True,
+    tls: bool = False,
 ) -> Server:
-    """Create the test clouds with the CLI, start ``cloudlet serve`` and wait until it answers."""
+    """Create the test clouds with the CLI, start ``cloudlet serve`` and wait until it answers.
+
+    With ``tls`` the server speaks HTTPS only (``--tls-self-signed``; its CA is
+    ``data_dir/tls/ca.pem``) and ``base_url`` is ``https://localhost:{port}``."""
     env = {**os.environ, "CLOUDLET_DATA_DIR": str(data_dir), **(extra_env or {})}
     env.pop("CLOUDINARY_URL", None)
     clouds = ((CLOUD, API_KEY, API_SECRET), (OTHER_CLOUD, OTHER_KEY, OTHER_SECRET))
@@ -72,18 +79,19 @@ def start_server(
     port = free_port()
     log = open(data_dir / "server.log", "ab")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "cloudlet.cli.main", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cloudlet.cli.main", "serve", "--port", str(port)]
+        + (["--tls-self-signed"] if tls else []),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"https://localhost:{port}" if tls else f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError((data_dir / "server.log").read_text())
         try:
-            httpx.get(f"{base_url}/v1_1/{CLOUD}/ping", timeout=1)
+            httpx.get(f"{base_url}/v1_1/{CLOUD}/ping", timeout=1, verify=False)
             break
         except httpx.TransportError:
             time.sleep(0.1)

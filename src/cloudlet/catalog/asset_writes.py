@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from cloudlet.catalog.assets import load_asset
+from cloudlet.catalog.assets import load_asset, load_assets
+from cloudlet.catalog.backup_rows import back_up
 from cloudlet.catalog.db import Database, chunks, insert_or_ignore, upsert
 from cloudlet.catalog.folders import ensure_folders
+from cloudlet.catalog.metadata import replace_asset_metadata
 from cloudlet.catalog.model import Asset, NewAsset
 from cloudlet.catalog.schema import (
     asset_context,
@@ -101,9 +103,9 @@ class AssetWrites(Database):
         return self._overwrite(conn, previous, new, now), previous, False
 
     def _insert(self, conn: Connection, cloud_id: int, new: NewAsset, now: datetime) -> Asset:
-        version = int(to_utc(now).timestamp())
+        version = max(int(to_utc(now).timestamp()), new.min_version)
         values = _asset_values(new, version, now)
-        values.update(cloud_id=cloud_id, asset_id=uuid.uuid4().hex)
+        values.update(cloud_id=cloud_id, asset_id=new.asset_id or uuid.uuid4().hex)
         pk = conn.execute(sa.insert(assets).values(values).returning(assets.c.id)).scalar_one()
         ensure_folders(conn, cloud_id, new.public_id)
         self._store_children(conn, pk, new, version, now)
@@ -111,7 +113,7 @@ class AssetWrites(Database):
         return reload_asset(conn, pk)
 
     def _overwrite(self, conn: Connection, previous: Asset, new: NewAsset, now: datetime) -> Asset:
-        version = max(int(to_utc(now).timestamp()), previous.version + 1)
+        version = max(int(to_utc(now).timestamp()), previous.version + 1, new.min_version)
         values = _asset_values(new, version, now)
         conn.execute(sa.update(assets).where(assets.c.id == previous.id).values(values))
         conn.execute(
@@ -123,7 +125,8 @@ class AssetWrites(Database):
             .values(storage_key=None)
         )
         self._store_children(conn, previous.id, new, version, now)
-        if previous.storage_key != new.storage_key:
+        # a backed-up previous version keeps its blob; otherwise the caller deletes it
+        if previous.storage_key != new.storage_key and not back_up(conn, [previous], now):
             journal_keys(conn, [previous.storage_key], now)
         unjournal_key(conn, new.storage_key)
         return reload_asset(conn, previous.id)
@@ -133,6 +136,8 @@ class AssetWrites(Database):
     ) -> None:
         replace_tags(conn, pk, new.tags)
         replace_context(conn, pk, new.context)
+        if new.metadata is not None:
+            replace_asset_metadata(conn, pk, new.metadata)
         conn.execute(
             sa.insert(asset_versions).values(
                 asset_pk=pk,
@@ -156,8 +161,10 @@ class AssetWrites(Database):
         context: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
         now: datetime,
+        touch: bool = True,
     ) -> Asset:
-        """Replace the given fields (None: leave alone) and set updated_at to ``now``.
+        """Replace the given fields (None: leave alone) and set updated_at to ``now``
+        (unless not ``touch``: bookkeeping the user did not ask for, such as detected faces).
 
         ``extra`` is merged key by key; a key given with the value None is removed.
         NotFoundError if the asset does not exist."""
@@ -165,7 +172,7 @@ class AssetWrites(Database):
             current = load_asset(conn, asset_pk, for_update=True)
             if current is None:
                 raise NotFoundError("Resource not found")
-            values: dict[str, Any] = {"updated_at": now}
+            values: dict[str, Any] = {"updated_at": now if touch else current.updated_at}
             if tags is not None:
                 replace_tags(conn, asset_pk, tags)
             if context is not None:
@@ -196,7 +203,10 @@ def delete_rows(conn: Connection, pks: list[int]) -> list[str]:
     """Delete these assets' rows in bulk; journal and return every storage key that held
     their bytes: each asset's current key first, then its versions' keys, newest first."""
     keys: list[str] = []
+    now = datetime.now(UTC)
+    kept: set[str] = set()
     for part in chunks(pks):
+        kept |= back_up(conn, load_assets(conn, conn.execute(_rows(part)).all()), now)
         keys += conn.scalars(sa.select(assets.c.storage_key).where(assets.c.id.in_(part))).all()
         keys += conn.scalars(
             sa.select(asset_versions.c.storage_key)
@@ -212,9 +222,13 @@ def delete_rows(conn: Connection, pks: list[int]) -> list[str]:
             conn.execute(sa.delete(child).where(child.c.asset_pk.in_(part)))
         conn.execute(sa.delete(asset_relations).where(asset_relations.c.related_pk.in_(part)))
         conn.execute(sa.delete(assets).where(assets.c.id.in_(part)))
-    unique = list(dict.fromkeys(keys))
-    journal_keys(conn, unique, datetime.now(UTC))
+    unique = [key for key in dict.fromkeys(keys) if key not in kept]
+    journal_keys(conn, unique, now)
     return unique
+
+
+def _rows(pks: list[int]) -> Any:
+    return sa.select(assets).where(assets.c.id.in_(pks)).order_by(assets.c.id)
 
 
 def _asset_values(new: NewAsset, version: int, now: datetime) -> dict[str, Any]:

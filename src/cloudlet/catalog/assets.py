@@ -12,7 +12,14 @@ from sqlalchemy.engine import Connection, Row
 from cloudlet.catalog.cursor import clamp_max_results, decode_cursor, encode_cursor
 from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import Asset, AssetVersion, Page
-from cloudlet.catalog.schema import asset_context, asset_tags, asset_versions, assets, derived
+from cloudlet.catalog.schema import (
+    asset_backups,
+    asset_context,
+    asset_tags,
+    asset_versions,
+    assets,
+    derived,
+)
 from cloudlet.errors import BadRequestError
 
 _ASSET_COLUMNS = [c.name for c in assets.columns]
@@ -273,12 +280,15 @@ class AssetReads(Database):
             last = batch[-1].id
 
     def referenced_storage_keys(self) -> set[str]:
-        """Every storage key referenced by an asset, version or derived row (for fsck)."""
+        """Every storage key referenced by an asset, version, backup or derived row (for fsck)."""
         versions = sa.select(asset_versions.c.storage_key).where(
             asset_versions.c.storage_key.is_not(None)
         )
         query = sa.union(
-            sa.select(assets.c.storage_key), versions, sa.select(derived.c.storage_key)
+            sa.select(assets.c.storage_key),
+            versions,
+            sa.select(derived.c.storage_key),
+            sa.select(asset_backups.c.storage_key),
         )
         with self._read() as conn:
             return set(conn.scalars(query))

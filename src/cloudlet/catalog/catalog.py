@@ -5,12 +5,14 @@
 - ``clouds.CloudStore``: clouds, upload presets, delete tokens, the blob journal
 - ``assets.AssetReads``: lookups, keyset-paginated listings, tags, versions, usage
 - ``asset_writes.AssetWrites``: create or overwrite, update, delete (one transaction each)
+- ``backups.BackupStore``: backed-up versions of overwritten and deleted assets; restore
 - ``asset_changes.AssetChanges``: rename, bulk tags and context commands
 - ``asset_deletes.AssetDeletes``: the Admin API's bulk deletes, a page per transaction
 - ``relations.Relations``: related assets
 - ``folders.FolderStore``: folders (recorded as assets are written, or created empty)
 - ``derived_store.DerivedStore``: records of rendered derivatives
 - ``named.NamedStore``: named transformations
+- ``metadata.MetadataStore``: structured metadata fields, datasources and asset values
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -29,9 +31,12 @@ from cloudlet.catalog.asset_changes import AssetChanges
 from cloudlet.catalog.asset_deletes import AssetDeletes
 from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
+from cloudlet.catalog.backups import BackupStore
 from cloudlet.catalog.clouds import CloudStore
 from cloudlet.catalog.derived_store import DerivedStore
 from cloudlet.catalog.folders import FolderStore
+from cloudlet.catalog.generation import Generation
+from cloudlet.catalog.metadata import MetadataStore
 from cloudlet.catalog.named import NamedStore
 from cloudlet.catalog.relations import Relations
 
@@ -55,6 +60,7 @@ def alembic_config(url: str | None = None) -> Config:
 class Catalog(
     CloudStore,
     AssetReads,
+    BackupStore,  # before AssetWrites, which it extends
     AssetWrites,
     AssetChanges,
     AssetDeletes,
@@ -62,6 +68,7 @@ class Catalog(
     FolderStore,
     DerivedStore,
     NamedStore,
+    MetadataStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 
@@ -70,11 +77,13 @@ class Catalog(
     between threads.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, generation: Generation | None = None) -> None:
         """``url`` is a SQLAlchemy URL: ``sqlite:///path`` or ``postgresql+psycopg://...``
         (``postgres://`` and ``postgresql://`` are mapped to psycopg 3). Query parameters
-        reach the driver, e.g. ``?options=-csearch_path%3Dmyschema`` on PostgreSQL."""
-        super().__init__(url)
+        reach the driver, e.g. ``?options=-csearch_path%3Dmyschema`` on PostgreSQL.
+        ``generation`` is the delivery generation writes move on (default: this process's
+        own counter)."""
+        super().__init__(url, generation)
 
     # -- lifecycle -----------------------------------------------------------------------
     def migrate(self) -> None:

@@ -187,7 +187,7 @@ class CloudStore(Database):
         values = {"token": token, "cloud_id": cloud_id, "asset_pk": asset_pk}
         owner = sa.select(assets.c.id).where(assets.c.id == asset_pk, assets.c.cloud_id == cloud_id)
         try:
-            with self._write() as conn:
+            with self._write(quiet=True) as conn:
                 if conn.scalar(owner) is None:
                     raise NotFoundError("Resource not found")
                 conn.execute(sa.insert(delete_tokens).values({**values, "expires_at": expires_at}))
@@ -208,14 +208,14 @@ class CloudStore(Database):
             .values(used_at=now)
             .returning(delete_tokens.c.asset_pk)
         )
-        with self._write() as conn:
+        with self._write(quiet=True) as conn:
             return conn.execute(stmt).scalar_one_or_none()
 
     # -- blob journal --------------------------------------------------------------------
     def journal_add(self, storage_key: str, now: datetime) -> None:
         """Record that a blob at this key is being written or is to be deleted (a key that
         is already journalled gets the new time, so a sweep waits for the new write)."""
-        with self._write() as conn:
+        with self._write(quiet=True) as conn:
             journal_keys(conn, [storage_key], now)
 
     def journal_remove(self, storage_key: str) -> None:
@@ -224,7 +224,7 @@ class CloudStore(Database):
 
     def journal_remove_many(self, storage_keys: Sequence[str]) -> None:
         """Forget several keys in one transaction."""
-        with self._write() as conn:
+        with self._write(quiet=True) as conn:
             for part in chunks(list(storage_keys)):
                 conn.execute(sa.delete(blob_journal).where(blob_journal.c.storage_key.in_(part)))
 

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from cloudlet.catalog.generation import Generation
 from cloudlet.settings import normalise_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -67,9 +68,11 @@ def _sqlite_on_begin(connection: Connection) -> None:
 class Database:
     """Holds the engine; the catalog's mixins reach it through ``_read``/``_write``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, generation: Generation | None = None) -> None:
         self._engine = create_catalog_engine(url)
         self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
+        # moved on after every committed write that may change a delivery's answer
+        self.generation = generation or Generation()
 
     @property
     def engine(self) -> Engine:
@@ -83,10 +86,14 @@ class Database:
             yield conn
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A write transaction: committed at the end, rolled back on error."""
+    def _write(self, *, quiet: bool = False) -> Iterator[Connection]:
+        """A write transaction: committed at the end, rolled back on error. After the commit
+        the delivery generation moves on (cached delivery answers are dropped), unless
+        ``quiet``: only for writes no delivery URL can see (the blob journal, tokens)."""
         with self._writer.begin() as conn:
             yield conn
+        if not quiet:
+            self.generation.bump()
 
     @property
     def _is_postgres(self) -> bool:

@@ -73,7 +73,8 @@ class DerivedStore(Database):
             derived.c.format == format,
         )
         try:
-            with self._write() as conn:
+            # a new render changes no answer already given; replacing one does
+            with self._write(quiet=not replace) as conn:
                 current = conn.execute(sa.select(derived).where(*where).with_for_update()).first()
                 if current is None:
                     conn.execute(sa.insert(derived).values(derived_id=uuid.uuid4().hex, **values))

@@ -127,6 +127,10 @@ class NewAsset:
     tags: list[str]
     context: dict[str, str]
     extra: dict[str, Any]
+    # structured metadata (field id → value) replacing the asset's; None leaves it as it is
+    metadata: dict[int, Any] | None = None
+    asset_id: str | None = None  # kept by a restore; None: a fresh random id
+    min_version: int = 0  # a restore's version must exceed every backed-up one
 
 
 @dataclass(frozen=True)

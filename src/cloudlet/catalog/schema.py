@@ -209,6 +209,33 @@ named_transformations = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Backed-up versions of overwritten or deleted assets. No foreign key to ``assets``: a backup
+# outlives the asset row. Each row owns its blob (``storage_key``) until it is restored.
+asset_backups = sa.Table(
+    "asset_backups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), nullable=False),
+    sa.Column("asset_id", sa.String(32), nullable=False),
+    sa.Column("resource_type", sa.String(16), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("public_id", binary_text(), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("version_id", sa.String(32), nullable=False),
+    sa.Column("storage_key", sa.Text, nullable=False, unique=True),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("pages", sa.Integer),
+    sa.Column("duration", sa.Float),
+    sa.Column("etag", sa.Text, nullable=False),
+    sa.Column("details", JSONText, nullable=False),  # names, folder, tags, context, extra
+    sa.Column("created_at", UTCDateTime, nullable=False),  # when this version was uploaded
+    sa.Column("backed_up_at", UTCDateTime, nullable=False),  # when it was overwritten/deleted
+    sa.Index(None, "cloud_id", "resource_type", "type", "public_id", "version"),
+)
+
 upload_presets = sa.Table(
     "upload_presets",
     metadata,
@@ -234,4 +261,54 @@ blob_journal = sa.Table(
     metadata,
     sa.Column("storage_key", sa.Text, primary_key=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Structured metadata: field definitions, the values of enum/set fields, and asset values.
+metadata_fields = sa.Table(
+    "metadata_fields",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), nullable=False),
+    sa.Column("external_id", sa.Text, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("mandatory", sa.Boolean, nullable=False),
+    sa.Column("default_value", JSONText),
+    sa.Column("default_disabled", sa.Boolean, nullable=False),
+    sa.Column("validation", JSONText),
+    sa.Column("restrictions", JSONText),
+    sa.Column("allow_dynamic_list_values", sa.Boolean, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("cloud_id", "external_id"),
+)
+
+metadata_datasource = sa.Table(
+    "metadata_datasource",
+    metadata,
+    sa.Column(
+        "field_id",
+        sa.Integer,
+        sa.ForeignKey("metadata_fields.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("external_id", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # active | inactive
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+asset_metadata = sa.Table(
+    "asset_metadata",
+    metadata,
+    sa.Column("asset_pk", sa.Integer, _asset_fk(), primary_key=True),
+    sa.Column(
+        "field_id",
+        sa.Integer,
+        sa.ForeignKey("metadata_fields.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("value", JSONText, nullable=False),
+    sa.Index(None, "field_id"),
 )

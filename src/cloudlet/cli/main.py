@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -59,35 +60,105 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 @click.option("--host", default=None, help="Interface to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port to listen on [default 8000].")
 @click.option("--workers", type=int, default=None, help="Worker processes [default 1].")
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve HTTPS with this certificate (PEM, with its chain).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The private key of --tls-cert (PEM).",
+)
+@click.option(
+    "--tls-self-signed",
+    is_flag=True,
+    help="Serve HTTPS with a certificate from a local CA made once in the data dir.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_self_signed: bool,
+) -> None:
     """Start the server (creates the demo cloud on first start)."""
     import uvicorn
 
+    from cloudlet.cli import tls
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
 
     settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
     settings.validate()
+    tls_files = tls.given_files(tls_cert, tls_key, tls_self_signed)
+    if tls_self_signed:
+        tls_files = tls.self_signed(settings.data_dir, settings.host)
     ctx.obj["settings"] = settings
     deps = _deps(ctx)
     sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
     clear_staging(deps)
     chunks.sweep_abandoned(deps)
     cloud, created = clouds_service.ensure_cloud(deps, settings.demo_cloud)
-    _print_welcome(settings, cloud, created)
+    _print_welcome(settings, cloud, created, tls_files)
     deps.catalog.close()
     _export_settings(settings)
-    uvicorn.run(
-        "cloudlet.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="info",
-        access_log=settings.access_log,
-        proxy_headers=False,
-    )
+    consumer = _start_job_threads(settings)
+    try:
+        uvicorn.run(
+            "cloudlet.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="info",
+            access_log=settings.access_log,
+            proxy_headers=False,
+            ssl_certfile=str(tls_files.cert) if tls_files else None,
+            ssl_keyfile=str(tls_files.key) if tls_files else None,
+        )
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+def _start_job_threads(settings: Settings) -> Any:
+    """Run queued jobs in this process (the embedded default); None when there are none."""
+    if settings.embedded_queue_workers == 0:
+        return None
+    from cloudlet.app import build_deps
+    from cloudlet.jobs.consumer import start_embedded
+    from cloudlet.jobs.queue import HueyQueue
+
+    queue = build_deps(settings).queue
+    assert isinstance(queue, HueyQueue)
+    return start_embedded(queue, settings.embedded_queue_workers)
+
+
+@cli.command()
+@click.option("--workers", type=int, default=2, show_default=True, help="Job threads.")
+@click.pass_context
+def worker(ctx: click.Context, workers: int) -> None:
+    """Run queued jobs (eager_async, add-ons, webhooks) without serving HTTP.
+
+    For set-ups with CLOUDLET_QUEUE_URL=redis://…; start as many as needed. Ctrl-C lets
+    running jobs finish."""
+    import logging
+
+    from cloudlet.jobs.consumer import run_worker
+    from cloudlet.jobs.queue import HueyQueue
+
+    if workers < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--workers")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    queue = _deps(ctx).queue
+    assert isinstance(queue, HueyQueue)
+    run_worker(queue, workers)
 
 
 def _export_settings(settings: Settings) -> None:
@@ -106,19 +177,33 @@ def _export_settings(settings: Settings) -> None:
         tempfile.tempdir = None  # re-read TMPDIR
 
 
-def _print_welcome(settings: Settings, cloud: object, created: bool) -> None:
+def _print_welcome(settings: Settings, cloud: object, created: bool, tls_files: Any) -> None:
     from cloudlet.catalog.model import Cloud
+    from cloudlet.cli import tls
 
     assert isinstance(cloud, Cloud)
     url = clouds_service.cloudinary_url(cloud, settings.base_url)
     verb = "Created" if created else "Using"
     click.echo(f"\n{verb} cloud '{cloud.name}'. Point the Cloudinary SDKs here:\n")
+    if tls_files is not None:
+        origin = settings.public_secure_url.split("://", 1)[-1].rstrip("/") or (
+            f"{_client_host(settings.host)}:{settings.port}"
+        )
+        click.echo(
+            tls.welcome_lines(cloud.name, cloud.api_key, cloud.api_secret, origin, tls_files.ca)
+        )
+        return
     click.echo(f"  export CLOUDINARY_URL={url}\n")
     click.echo(
         "  Python and Node: also set secure=False (Python: cloudinary.config(secure=False),\n"
         "  Node: cloudinary.config({secure: false})) so delivery URLs use http://; never put\n"
         "  secure=false inside CLOUDINARY_URL (the SDKs read it as a truthy string).\n"
     )
+
+
+def _client_host(host: str) -> str:
+    """The name clients use for a listening address (any address: this machine's loopback)."""
+    return "localhost" if host in ("0.0.0.0", "::", "") else host
 
 
 @cli.group()

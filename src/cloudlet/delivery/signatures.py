@@ -32,6 +32,7 @@ __all__ = [
     "auth_token_valid",
     "delivery_signature",
     "generate_auth_token",
+    "locale_sort_key",
     "notification_signature",
     "response_signature",
     "search_signature",
@@ -77,24 +78,51 @@ def _joined(value: str | Sequence[str]) -> str:
     return value if isinstance(value, str) else ",".join(value)
 
 
+# The order JavaScript's ``localeCompare`` gives printable ASCII (ICU root collation, primary
+# strength): punctuation, then digits, then letters with case ignored.
+_LOCALE_ORDER = {
+    char: rank
+    for rank, char in enumerate(
+        "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
+    )
+}
+
+
+def locale_sort_key(key: str) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+    """Sort key approximating JavaScript's ``a.localeCompare(b)`` on parameter names.
+
+    The Node SDK orders the string to sign this way: ``a_1 < a1 < ab < Bz`` where a plain sort
+    gives ``Bz < a1 < a_1 < ab``. Case only breaks ties (lower case first)."""
+    primary = tuple(_LOCALE_ORDER.get(char.lower(), 1000 + ord(char)) for char in key)
+    return primary, tuple(char.isupper() for char in key)
+
+
 def string_to_sign(
-    params: SignableParams, *, version: int = 2, exclude: Collection[str] = EXCLUDED_PARAMS
+    params: SignableParams,
+    *,
+    version: int = 2,
+    exclude: Collection[str] = EXCLUDED_PARAMS,
+    node_order: bool = False,
 ) -> str:
     """Build the API string to sign (protocol §2.1).
 
     Keys in ``exclude`` and empty values are dropped, lists are comma-joined, each pair becomes
     ``k=v`` (with ``&`` escaped to ``%26`` from signature version 2 on), and the pairs are
     sorted and joined with ``&``. ``params`` must already be keyed by base name (``tags``, not
-    ``tags[]``), as :meth:`cloudlet.web.params.Params.signable` returns them.
+    ``tags[]``), as :meth:`cloudlet.web.params.Params.signable` returns them. The pairs are
+    sorted as strings (pycloudinary) or, with ``node_order``, by :func:`locale_sort_key` of
+    their names (the Node SDK).
     """
-    parts = []
+    pairs = []
     for key, value in params.items():
         text = _joined(value)
         if key in exclude or not text:
             continue
         part = f"{key}={text}"
-        parts.append(part.replace("&", "%26") if version >= 2 else part)
-    return "&".join(sorted(parts))
+        pairs.append((key, part.replace("&", "%26") if version >= 2 else part))
+    if node_order:
+        return "&".join(part for _, part in sorted(pairs, key=lambda p: locale_sort_key(p[0])))
+    return "&".join(sorted(part for _, part in pairs))
 
 
 def sign_params(
@@ -114,7 +142,8 @@ def verify_api_signature(
     """Check an API request signature the way any SDK may have produced it.
 
     The algorithm follows from the length (40 hex digits: SHA-1, 64: SHA-256); signature
-    versions 2 and 1 are both accepted (they differ only when a value contains ``&``). With
+    versions 2 and 1 are both accepted (they differ only when a value contains ``&``), and so
+    are both key orders (pycloudinary's plain sort, the Node SDK's ``localeCompare``). With
     ``non_signable`` (pycloudinary 1.46.3 leaves ``notification_url`` and ``batch_id`` unsigned on
     the tags/context/metadata actions) the string without those keys is tried first, then the
     full one.
@@ -125,12 +154,16 @@ def verify_api_signature(
     wanted = signature.lower()
     exclusions = [EXCLUDED_PARAMS | frozenset(non_signable)] if non_signable else []
     exclusions.append(EXCLUDED_PARAMS)
+    candidates = {
+        string_to_sign(params, version=version, exclude=exclude, node_order=node_order)
+        for exclude in exclusions
+        for version in (2, 1)
+        for node_order in (False, True)
+    }
     found = False
-    for exclude in exclusions:
-        for version in (2, 1):
-            text = string_to_sign(params, version=version, exclude=exclude)
-            # no early exit: every candidate costs the same whatever matched
-            found |= _same(_hex(text + api_secret, algorithm), wanted)
+    for text in sorted(candidates):
+        # no early exit: every candidate costs the same whatever matched
+        found |= _same(_hex(text + api_secret, algorithm), wanted)
     return found
 
 

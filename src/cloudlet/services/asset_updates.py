@@ -1,4 +1,5 @@
-"""Changing an asset's tags, context and coordinates (Admin API update and explicit)."""
+"""Changing an asset's tags, context, coordinates and structured metadata (Admin API update
+and explicit)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from cloudlet.catalog.model import Asset
 from cloudlet.services.deps import Deps
 from cloudlet.services.encodings import parse_context, parse_coordinates, parse_tags
+from cloudlet.services.metadata import apply_changes, changes_for
 
 
 def apply_updates(deps: Deps, asset: Asset, params: Mapping[str, Any]) -> Asset:
@@ -20,6 +22,9 @@ def apply_updates(deps: Deps, asset: Asset, params: Mapping[str, Any]) -> Asset:
     for name in ("face_coordinates", "custom_coordinates"):
         if name in params:
             extra[name] = parse_coordinates(params.get(name), name)
+    # checked with everything else before anything is written
+    metadata = changes_for(deps, asset.cloud_id, params["metadata"]) if "metadata" in params else {}
+    apply_changes(deps, asset, metadata)
     if tags is None and context is None and not extra:
         return asset
     return deps.catalog.update_asset(

@@ -4,6 +4,11 @@ Each chunk is written to its own part file under ``tmp/chunks/{cloud}/{upload id
 its start offset, so chunks may arrive in any order and a retried chunk simply replaces its
 part. When the parts cover the whole range they are concatenated, in order, into one staging
 file that goes through the ordinary upload path. Nothing is held in memory.
+
+The Python SDK sends the whole size on every chunk (``bytes 0-99/250``); the Node SDK sends
+``-1`` as the size of every chunk but the last (``bytes 0-99/-1``) and, for an empty file, one
+chunk ``bytes 0--1/0``. Such unsized chunks must be at least :data:`MIN_UNSIZED_CHUNK` bytes,
+the limit the Node SDK's own tests expect from Cloudinary.
 """
 
 from __future__ import annotations
@@ -21,27 +26,34 @@ from cloudlet.errors import BadRequestError, FileTooLargeError
 from cloudlet.services.deps import Deps
 from cloudlet.services.staging import COPY_BUFFER, Staged, copy_stream, too_large
 
-_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
+_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*|-1)\s*$")
+_EMPTY_RANGE = re.compile(r"^\s*bytes\s+0--1/0\s*$")  # Node's upload_large of an empty file
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MIN_UNSIZED_CHUNK = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class ChunkRange:
-    """One chunk's place in the whole file."""
+    """One chunk's place in the whole file; ``total`` None: not the last chunk (Node's -1)."""
 
     start: int
     end: int  # inclusive
-    total: int
+    total: int | None
 
 
 def parse_content_range(header: str) -> ChunkRange:
-    """Parse ``bytes a-b/total``; BadRequestError for anything else."""
+    """Parse ``bytes a-b/total`` (``total`` -1: size not known yet); BadRequestError else."""
+    if _EMPTY_RANGE.match(header):
+        raise BadRequestError("Empty file")
     match = _RANGE.match(header)
     if not match or match.group(3) == "*":
         raise BadRequestError(f"Invalid Content-Range header: {header!r}")
-    start, end, total = int(match.group(1)), int(match.group(2)), int(match.group(3))
-    if start > end or end >= total:
+    start, end = int(match.group(1)), int(match.group(2))
+    total = None if match.group(3) == "-1" else int(match.group(3))
+    if start > end or (total is not None and end >= total):
         raise BadRequestError(f"Invalid Content-Range header: {header!r}")
+    if total is None and end - start + 1 < MIN_UNSIZED_CHUNK:
+        raise BadRequestError("All parts except EOF-chunk must be larger than 5mb")
     return ChunkRange(start, end, total)
 
 
@@ -63,8 +75,9 @@ def receive_chunk(
 ) -> Staged | int:
     """Store one chunk. Returns the assembled file once complete, else the bytes received."""
     rng = parse_content_range(content_range)
-    if rng.total > max_bytes:
-        raise too_large(rng.total, max_bytes)
+    known = rng.total if rng.total is not None else rng.end + 1
+    if known > max_bytes:
+        raise too_large(known, max_bytes)
     folder = chunk_dir(deps, cloud_id, upload_id)
     folder.mkdir(parents=True, exist_ok=True)
     expected = rng.end - rng.start + 1
@@ -83,8 +96,8 @@ def receive_chunk(
         temp.replace(folder / f"{rng.start:020d}-{rng.end:020d}")
     finally:
         temp.unlink(missing_ok=True)
-    received = _covered(folder, rng.total)
-    if received < rng.total:
+    received = _covered(folder, known)
+    if rng.total is None or received < rng.total:
         return received
     return _assemble(deps, folder, rng.total, filename)
 

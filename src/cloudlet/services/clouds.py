@@ -19,6 +19,8 @@ DEFAULT_CLOUD_SETTINGS: dict[str, object] = {
     "strict_transformations": False,
     "invalidate_versioned_urls": False,
     "signature_algorithm": "sha1",
+    "backup": False,  # keep overwritten and deleted versions (services.backups)
+    "resource_list": False,  # GET /{cloud}/{rt}/list/{tag}.json, restricted like Cloudinary's
 }
 
 
@@ -81,7 +83,9 @@ SETTABLE = {
     "signature_algorithm": ("sha1", "sha256"),
     "strict_transformations": (True, False),
     "invalidate_versioned_urls": (True, False),
+    "backup": (True, False),
     "auth_token_key": None,  # any hex string
+    "resource_list": (True, False),
 }
 
 

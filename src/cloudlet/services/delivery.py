@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +12,7 @@ from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.delivery import signatures
 from cloudlet.delivery.url import DeliveryRequest
 from cloudlet.errors import AuthenticationError, NotFoundError
-from cloudlet.services import derive
+from cloudlet.services import defaults, derive
 from cloudlet.services.deps import Deps
 
 DELIVERABLE_TYPES = ("upload", "private", "authenticated")
@@ -59,7 +60,10 @@ def resolve(
     if request.type not in DELIVERABLE_TYPES:
         raise NotFoundError(f"Delivery type {request.type} is not supported")
     _check_access(cloud, request, token, deps.now())
-    asset, requested_format = _find(deps, cloud, request)
+    try:
+        asset, requested_format = _find(deps, cloud, request)
+    except NotFoundError as missing:
+        return _default_image(deps, cloud, request, accept, missing)
     # segments that read as transformations may still be folders of this public id
     whole = unquote("/".join([*request.transformations, request.raw_public_path]))
     transformed = bool(request.transformations) and not whole.startswith(asset.public_id)
@@ -97,6 +101,20 @@ def _derivative(
         headers=dict(asset.extra.get("headers") or {}),
         vary="Accept" if wanted.negotiated else None,
     )
+
+
+def _default_image(
+    deps: Deps, cloud: Cloud, request: DeliveryRequest, accept: str, missing: NotFoundError
+) -> Delivery:
+    """The ``d_`` default image rendered with the URL's transformation (see
+    ``services.defaults``); ``missing`` (the 404) when there is none."""
+    found = defaults.default_image(deps, cloud, request)
+    if found is None:
+        raise missing
+    asset, fmt = found
+    text = "/".join(request.transformations)
+    delivery = _derivative(deps, cloud, asset, request, text, fmt, accept)
+    return dataclasses.replace(delivery, versioned=False)
 
 
 def _check_access(cloud: Cloud, request: DeliveryRequest, token: str | None, now: datetime) -> None:
@@ -161,8 +179,11 @@ def _pick_version(deps: Deps, asset: Asset, request: DeliveryRequest) -> Deliver
     if request.version is None or request.version == asset.version:
         return current
     old = deps.catalog.get_version(asset.id, request.version)
-    if old is None:
+    if old is None or old.version_id == asset.version_id:
         return current  # v1 and other unknown versions: Cloudinary serves the current bytes
+    if old.storage_key is None:  # overwritten: its bytes live on only in a backup
+        kept = deps.catalog.get_backup(asset.cloud_id, old.version_id)
+        old = dataclasses.replace(old, storage_key=kept.storage_key if kept else None)
     if old.storage_key is None:
         raise NotFoundError(
             f"Resource not found - version {request.version} of {asset.public_id} no longer exists"

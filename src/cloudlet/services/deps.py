@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cloudlet.catalog.catalog import Catalog
+from cloudlet.services.queue import JobQueue
 from cloudlet.services.render_pool import RenderPool
 from cloudlet.settings import Settings
 from cloudlet.storage.base import Storage
@@ -27,6 +28,7 @@ class Deps:
     storage: Storage
     clock: Callable[[], datetime] = field(default=utc_now)
     renders: RenderPool = field(default_factory=RenderPool)
+    queue: JobQueue | None = None  # where eager_async, add-ons and webhooks are queued
 
     def now(self) -> datetime:
         """The current time according to this deployment's clock."""

@@ -14,12 +14,13 @@ from cloudlet.catalog.model import Asset, Cloud, Derived
 from cloudlet.errors import AuthenticationError, BadRequestError, NotFoundError
 from cloudlet.imaging.faces import FaceBox, detect_faces
 from cloudlet.imaging.pipeline import (
+    Rendered,
     RenderLimits,
     negotiated_format,
     render,
 )
 from cloudlet.imaging.text_image import TextImageStyle, style_from_saved
-from cloudlet.services import ids, named
+from cloudlet.services import faces, ids, named, stills
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
 from cloudlet.transform import TransformationError, parse_transformation, serialize
@@ -54,6 +55,8 @@ def parse_request(
         raise BadRequestError(str(exc)) from None
     transformation, strict_ok = named.expand(deps, cloud, parsed)
     canonical = serialize(transformation)
+    if asset.resource_type == "video":
+        stills.check_still_request(transformation, requested_format)
     animated = (asset.pages or 1) > 1 and asset.format in ("gif", "webp")
     fmt = negotiated_format(
         transformation, requested_format, asset.format, accept, animated=animated
@@ -76,7 +79,7 @@ def derive(
     ``allowed`` says whether this caller may create a new derivative when the cloud has
     strict transformations on (eager/explicit calls and signed URLs may). ``force`` renders
     again even if the derivative exists (explicit's eager, as the seed describes)."""
-    if asset.resource_type != "image":
+    if asset.resource_type not in ("image", "video"):
         raise BadRequestError(f"Transformations of {asset.resource_type} assets are not supported")
     catalog = deps.catalog
     if not force:
@@ -100,22 +103,34 @@ def _render_and_store(
     source = deps.storage.local_path(asset.storage_key)
     if source is None:
         raise NotFoundError(f"Resource not found - {asset.public_id}")
-    # RenderError is a typed 400 (404 for a missing layer) with a public message
-    rendered = render(
-        source,
-        request.transformation,
-        requested_format=request.format,
-        source_format=asset.format,
-        accept=accept,
-        load_layer=lambda rt, kind, public_id: _layer_path(deps, cloud, rt, kind, public_id),
-        faces=lambda: _faces(deps, asset, source),
-        custom_coordinates=_boxes(asset.extra.get("custom_coordinates")),
-        limits=RenderLimits(max_source_pixels=deps.settings.max_source_pixels),
-        load_text_style=lambda public_id: _text_style(deps, cloud, public_id),
-    )
+    try:
+        rendered = _render(deps, cloud, asset, request, accept, source)
+    except BadRequestError:
+        if not source.exists():  # deleted or overwritten since it was looked up
+            raise NotFoundError(f"Resource not found - {asset.public_id}") from None
+        raise
     return _store(
         deps, cloud, asset, request, rendered.data, rendered.width, rendered.height, force
     )
+
+
+def _render(
+    deps: Deps, cloud: Cloud, asset: Asset, request: Request, accept: str, source: Path
+) -> Rendered:
+    # RenderError is a typed 400 (404 for a missing layer) with a public message
+    with stills.render_source(deps, asset, source, request.transformation) as (image, chain):
+        return render(
+            image,
+            chain,
+            requested_format=request.format,
+            source_format=asset.format if image == source else "jpg",
+            accept=accept,
+            load_layer=lambda rt, kind, public_id: _layer_path(deps, cloud, rt, kind, public_id),
+            faces=lambda: _faces(deps, asset, image),
+            custom_coordinates=_boxes(asset.extra.get("custom_coordinates")),
+            limits=RenderLimits(max_source_pixels=deps.settings.max_source_pixels),
+            load_text_style=lambda public_id: _text_style(deps, cloud, public_id),
+        )
 
 
 def _store(
@@ -172,15 +187,11 @@ def _text_style(deps: Deps, cloud: Cloud, public_id: str) -> TextImageStyle | No
 
 
 def _faces(deps: Deps, asset: Asset, source: Path) -> list[FaceBox]:
-    """The asset's faces: set by the user, else detected once and remembered."""
-    for name in ("face_coordinates", "detected_faces"):
-        boxes = _boxes(asset.extra.get(name))
-        if boxes is not None:
-            return [FaceBox(*box) for box in boxes]
-    found = detect_faces(source)
-    coordinates = [[f.x, f.y, f.width, f.height] for f in found]
-    deps.catalog.update_asset(asset.id, extra={"detected_faces": coordinates}, now=deps.now())
-    return found
+    """The asset's faces: set by the user, else detected (at upload, or now and remembered);
+    a video still's are found in the still itself."""
+    if asset.resource_type == "video":
+        return detect_faces(source)
+    return [FaceBox(*box) for box in faces.face_boxes(deps, asset, source)]
 
 
 def _boxes(value: object) -> list[tuple[int, int, int, int]] | None:

@@ -9,10 +9,14 @@ from urllib.parse import quote
 from cloudlet.catalog.model import Asset, Cloud, Derived
 from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services import derive
+from cloudlet.services.addons import check_addons, request_background_removal
 from cloudlet.services.asset_updates import apply_updates
 from cloudlet.services.deps import Deps
+from cloudlet.services.eager_async import queue_eager
+from cloudlet.services.faces import add_faces
+from cloudlet.services.metadata import add_metadata
 from cloudlet.services.presenter import upload_result
-from cloudlet.services.values import as_str
+from cloudlet.services.values import as_bool, as_str
 from cloudlet.transform.parse import is_component
 
 MAX_EAGER = 20
@@ -79,6 +83,19 @@ def render_eager(
     return entries
 
 
+def eager_fields(
+    deps: Deps, cloud: Cloud, asset: Asset, params: Mapping[str, Any], *, force: bool
+) -> dict[str, Any]:
+    """The response fields for ``eager``: the rendered entries, or with ``eager_async`` only
+    a ``batch_id`` (the renders are queued)."""
+    items = parse_eager(params.get("eager"))
+    if not items:
+        return {}
+    if as_bool(params, "eager_async"):
+        return queue_eager(deps, cloud, asset, items, params, force=force)
+    return {"eager": render_eager(deps, cloud, asset, params["eager"], force=force)}
+
+
 def explicit(
     deps: Deps, cloud: Cloud, resource_type: str, params: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -93,9 +110,11 @@ def explicit(
     asset = deps.catalog.get_asset(cloud.id, resource_type, kind, public_id)
     if asset is None:
         raise NotFoundError(f"Resource not found - {public_id}")
+    check_addons(params)
     asset = apply_updates(deps, asset, params)
-    entries = render_eager(deps, cloud, asset, params.get("eager"), force=True)
-    body = upload_result(deps.settings, cloud, asset)
-    if entries:
-        body["eager"] = entries
+    asset = request_background_removal(deps, cloud, asset, params)
+    fields = eager_fields(deps, cloud, asset, params, force=True)
+    body = add_metadata(deps, upload_result(deps.settings, cloud, asset), asset)
+    add_faces(deps, body, asset, params)
+    body.update(fields)
     return body

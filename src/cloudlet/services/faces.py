@@ -119,7 +119,7 @@ def _detect_stored(deps: Deps, asset: Asset) -> None:
 def _remember(deps: Deps, asset: Asset, boxes: list[list[int]]) -> None:
     extra = {DETECTED: boxes, DETECTED_FOR: asset.version_id}
     with contextlib.suppress(NotFoundError):  # deleted meanwhile
-        deps.catalog.update_asset(asset.id, extra=extra, now=deps.now())
+        deps.catalog.update_asset(asset.id, extra=extra, now=deps.now(), touch=False)
 
 
 class _Background:

@@ -81,6 +81,7 @@ def fsck(
     if repair:
         sweep_journal(deps, deps.now() - JOURNAL_GRACE)
     _check_assets(deps, report, verify_etags, progress)
+    _check_backups(deps, report)
     _check_orphans(deps, report, repair)
     return report
 
@@ -109,6 +110,21 @@ def _check_assets(
         path = storage.local_path(key)
         if verify_etags and path is not None and file_md5(path) != asset.etag:
             report.problems.append(Problem("etag_mismatch", key, f"{label}: etag differs"))
+
+
+def _check_backups(deps: Deps, report: FsckReport) -> None:
+    """Backed-up versions (``services.backups``) must still have their bytes."""
+    for backup in deps.catalog.iter_backups():
+        label = f"cloud {backup.cloud_id} {backup.resource_type}/{backup.type}/{backup.public_id}"
+        where = f"{label} backup {backup.version_id}"
+        if not deps.storage.exists(backup.storage_key):
+            report.problems.append(
+                Problem("missing_blob", backup.storage_key, f"{where} is missing")
+            )
+        elif deps.storage.size(backup.storage_key) != backup.bytes:
+            report.problems.append(
+                Problem("size_mismatch", backup.storage_key, f"{where}: size differs")
+            )
 
 
 def _check_orphans(deps: Deps, report: FsckReport, repair: bool) -> None:

@@ -65,7 +65,7 @@ def brief_resource(
 ) -> dict[str, Any]:
     """The listing shape (BriefAsset): what ``resources`` and ``resources_by_ids`` return."""
     data = _common_fields(settings, cloud, asset)
-    data["backup"] = False
+    data["backup"] = asset.extra.get("backup") is True  # uploaded with backup on
     if asset.placeholder:
         data["placeholder"] = True
     if tags:
@@ -128,6 +128,8 @@ def upload_result(
 
 
 def _add_media_fields(data: dict[str, Any], asset: Asset) -> None:
+    if isinstance(asset.extra.get("info"), dict):  # add-on results (background_removal)
+        data["info"] = asset.extra["info"]
     if asset.pages is not None and asset.resource_type == "image":
         data["pages"] = asset.pages
     if asset.duration is not None:

@@ -27,7 +27,12 @@ def preset_json(preset: UploadPreset) -> dict[str, Any]:
 
 
 def _upload_settings(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k not in _PRESET_KEYS and v is not None}
+    # "_path"/"_method" are the web layer's routing details, never upload settings
+    return {
+        k: v
+        for k, v in params.items()
+        if k not in _PRESET_KEYS and not k.startswith("_") and v is not None
+    }
 
 
 def create_preset(deps: Deps, cloud: Cloud, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,10 +9,14 @@ from typing import Any
 
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import BadRequestError, NotFoundError
+from cloudlet.services import backups
+from cloudlet.services.addons import check_addons, request_background_removal
 from cloudlet.services.asset_updates import apply_updates
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager import derivative_urls
+from cloudlet.services.faces import add_faces
+from cloudlet.services.metadata import add_listing_metadata, add_metadata
 from cloudlet.services.presenter import brief_resource, full_resource, iso
 from cloudlet.services.values import as_bool, as_int, as_list, as_str
 
@@ -85,6 +89,8 @@ def _page_response(
 ) -> dict[str, Any]:
     tags, context = as_bool(params, "tags"), as_bool(params, "context")
     items = [brief_resource(deps.settings, cloud, a, tags=tags, context=context) for a in assets]
+    if as_bool(params, "metadata"):
+        add_listing_metadata(deps, items, assets)
     fields = as_list(params, "fields", split_commas=True)
     if fields:
         keep = set(fields) | {"public_id", "asset_id", "resource_type", "type"}
@@ -138,8 +144,16 @@ def get_resource(
     public_id: str,
     params: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """``GET /resources/{rt}/{type}/{public_id}`` (``related=true`` adds related assets)."""
-    asset = find_asset(deps, cloud, resource_type, type, public_id)
+    """``GET /resources/{rt}/{type}/{public_id}`` (``related=true`` adds related assets,
+    ``versions=true`` the backed-up versions). A deleted asset with backups answers as a
+    placeholder."""
+    check_resource_type(resource_type)
+    asset = deps.catalog.get_asset(cloud.id, resource_type, type, public_id)
+    if asset is None:
+        deleted = backups.deleted_resource(deps, cloud, (resource_type, type, public_id), params)
+        if deleted is None:
+            raise NotFoundError(f"Resource not found - {public_id}")
+        return deleted
     return _resource_body(deps, cloud, asset, params)
 
 
@@ -172,6 +186,11 @@ def _resource_body(
     ]
     if as_bool(params, "related"):
         body.update(related_listing(deps, cloud, asset, params))
+    if as_bool(params, "versions"):
+        ids = (asset.resource_type, asset.type, asset.public_id)
+        body["versions"] = backups.versions_listing(deps, cloud, ids, asset)
+    add_faces(deps, body, asset, params)
+    add_metadata(deps, body, asset)
     return body
 
 
@@ -211,7 +230,10 @@ def update_resource(
 ) -> dict[str, Any]:
     """``POST /resources/{rt}/{type}/{public_id}``: tags, context, coordinates."""
     asset = find_asset(deps, cloud, resource_type, type, public_id)
-    return full_resource(deps.settings, cloud, apply_updates(deps, asset, params))
+    check_addons(params)
+    asset = apply_updates(deps, asset, params)
+    asset = request_background_removal(deps, cloud, asset, params)
+    return add_metadata(deps, full_resource(deps.settings, cloud, asset), asset)
 
 
 def list_tags(

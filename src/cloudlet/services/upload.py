@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
@@ -19,12 +19,15 @@ from cloudlet.catalog.model import Asset, Cloud, NewAsset
 from cloudlet.errors import BadRequestError
 from cloudlet.faults import crash_point
 from cloudlet.imaging.probe import ProbeResult, convert_image, probe
-from cloudlet.services import ids
+from cloudlet.services import faces, ids
+from cloudlet.services.addons import check_addons, request_background_removal
 from cloudlet.services.auth import UploadAuth
+from cloudlet.services.backups import mark_backup
 from cloudlet.services.blobs import remove_blobs
 from cloudlet.services.deps import Deps
-from cloudlet.services.eager import render_eager
+from cloudlet.services.eager import eager_fields
 from cloudlet.services.encodings import parse_context, parse_coordinates, parse_headers, parse_tags
+from cloudlet.services.metadata import add_metadata, upload_values
 from cloudlet.services.presenter import upload_result
 from cloudlet.services.staging import Staged, UploadSource, file_md5, stage, too_large
 from cloudlet.services.values import as_bool, as_list, as_str
@@ -55,6 +58,7 @@ class UploadPlan:
     tags: list[str]
     context: dict[str, str]
     extra: dict[str, Any]
+    metadata: Mapping[int, Any] | None = None  # structured metadata: field id → value
 
 
 def effective_options(params: Mapping[str, Any], auth: UploadAuth) -> dict[str, Any]:
@@ -103,6 +107,7 @@ def store_staged(
     deps: Deps, cloud: Cloud, resource_type: str, options: Mapping[str, Any], staged: Staged
 ) -> dict[str, Any]:
     """Probe, check and store a staged file as an asset; returns the Upload API response."""
+    check_addons(options)
     if staged.bytes == 0:
         raise BadRequestError("Empty file")
     filename = as_str(options, "filename_override") or staged.filename
@@ -115,8 +120,17 @@ def store_staged(
     _check_allowed_formats(options, probed)
     probed = _convert_if_asked(deps, options, staged, probed)
     plan = plan_upload(options, probed, filename)
+    mark_backup(plan.extra, cloud, options)
+    plan = replace(plan, metadata=upload_values(deps, cloud, options))
+    faces.prepare_upload(plan.extra, staged.path, probed.resource_type, options)
     asset, existing, overwritten = _commit(deps, cloud, probed, staged, plan)
+    if not existing:
+        asset = request_background_removal(deps, cloud, asset, options)
     result = upload_result(deps.settings, cloud, asset, existing=existing, overwritten=overwritten)
+    if plan.metadata or existing:
+        add_metadata(deps, result, asset)
+    faces.after_upload(deps, asset, existing=existing)
+    faces.add_faces(deps, result, asset, options)
     if as_bool(options, "return_delete_token") and not existing:
         result["delete_token"] = _issue_delete_token(deps, cloud, asset)
     if overwritten:
@@ -124,8 +138,8 @@ def store_staged(
             asset.id, keep_version_id=asset.version_id, now=deps.now()
         )
         remove_blobs(deps, [d.storage_key for d in stale])
-    if options.get("eager") and not existing:
-        result["eager"] = render_eager(deps, cloud, asset, options["eager"], force=False)
+    if not existing:
+        result.update(eager_fields(deps, cloud, asset, options, force=False))
     return result
 
 
@@ -263,6 +277,7 @@ def _commit(
         tags=plan.tags,
         context=plan.context,
         extra=plan.extra,
+        metadata=None if plan.metadata is None else dict(plan.metadata),
     )
     catalog, storage = deps.catalog, deps.storage
     catalog.journal_add(key, deps.now())
@@ -281,9 +296,22 @@ def _commit(
         catalog.journal_remove(key)
     crash_point("upload_after_commit")
     if previous is not None and previous.storage_key != asset.storage_key:
-        storage.delete(previous.storage_key)
-        catalog.journal_remove(previous.storage_key)
+        remove_blobs(deps, [previous.storage_key])  # keeps it when the overwrite backed it up
     return asset, existing, previous is not None
+
+
+def commit_version(
+    deps: Deps, cloud: Cloud, probed: ProbeResult, staged: Staged, plan: UploadPlan
+) -> Asset:
+    """Store staged bytes as the asset ``plan`` names (a new version when it exists), with
+    the blob journal and the removal of the previous version's derivatives, as uploads do."""
+    asset, _, overwritten = _commit(deps, cloud, probed, staged, plan)
+    if overwritten:
+        stale = deps.catalog.delete_derived(
+            asset.id, keep_version_id=asset.version_id, now=deps.now()
+        )
+        remove_blobs(deps, [d.storage_key for d in stale])
+    return asset
 
 
 def _issue_delete_token(deps: Deps, cloud: Cloud, asset: Asset) -> str:

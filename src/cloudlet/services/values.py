@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from cloudlet.errors import BadRequestError
@@ -121,3 +122,15 @@ def as_json(params: Mapping[str, Any], name: str) -> Any:
         return json.loads(value)
     except ValueError as exc:
         raise BadRequestError(f"Invalid JSON in parameter {name}: {exc}") from None
+
+
+def as_date(text: str, name: str) -> date:
+    """A calendar date as the SDKs put it in paths: ``dd-MM-yyyy`` (``/usage/26-11-2025``, what
+    the Node and Python SDKs send), ISO ``yyyy-MM-dd``, or a JavaScript ``Date.toString()``
+    (the Node SDK puts a ``Date`` given as ``date`` into the path as it is)."""
+    for pattern, part in (("%d-%m-%Y", text), ("%Y-%m-%d", text), ("%a %b %d %Y", text[:15])):
+        try:
+            return datetime.strptime(part, pattern).date()
+        except ValueError:
+            continue
+    raise BadRequestError(f"Invalid value for parameter {name}: {text!r} (expected dd-MM-yyyy)")

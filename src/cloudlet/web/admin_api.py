@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
-from cloudlet.services import folders, manage, named, presets, related, resources
+from cloudlet.services import backups, folders, manage, named, presets, related, resources, values
 from cloudlet.services.auth import authenticate_admin, require_cloud
 from cloudlet.services.deps import Deps
 from cloudlet.web.context import basic_auth, deps_of, in_thread
@@ -50,6 +50,8 @@ def _ping(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
 
 
 def _usage(deps: Deps, cloud: Cloud, params: dict[str, Any]) -> Any:
+    if "date" in params["_path"]:  # checked, then answered with the current totals
+        values.as_date(params["_path"]["date"], "date")
     return resources.usage(deps, cloud)
 
 
@@ -104,6 +106,8 @@ def _typed_resources(
         return manage.delete_resources(deps, cloud, rt, None, params, tag=tag)
     if method == "DELETE" and len(segments) == 2:
         return manage.delete_resources(deps, cloud, rt, segments[1], params)
+    if method == "POST" and len(segments) == 3 and segments[2] == "restore":
+        return backups.restore(deps, cloud, rt, segments[1], params)
     if method == "POST" and len(segments) >= 3:
         public_id = "/".join(segments[2:])
         return resources.update_resource(deps, cloud, rt, segments[1], public_id, params)

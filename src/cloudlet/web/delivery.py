@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from cloudlet.delivery.url import DeliveryPathError, parse_delivery_path
+from cloudlet.delivery.url import DeliveryPathError, DeliveryRequest, parse_delivery_path
 from cloudlet.errors import NotFoundError
-from cloudlet.services import delivery as delivery_service
+from cloudlet.services import tag_outputs
 from cloudlet.services.delivery import Delivery
+from cloudlet.web import hits
 from cloudlet.web.context import deps_of, in_thread
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -64,7 +65,10 @@ async def deliver(request: Request) -> Response:
         raise NotFoundError("Resource not found") from exc
     token = request.query_params.get("__cld_token__")
     accept = request.headers.get("accept", "")
-    found = await in_thread(delivery_service.resolve, deps, parsed, token, accept)
+    if parsed.type in tag_outputs.OUTPUT_TYPES:  # sprites and multis have their own lookup
+        found = await in_thread(tag_outputs.resolve, deps, parsed)
+    else:
+        found = await _remembered_or_resolved(request, parsed, token, accept)
     headers = _cache_headers(found)
     if _not_modified(request, found):
         return Response(status_code=304, headers=headers)
@@ -73,6 +77,23 @@ async def deliver(request: Request) -> Response:
         return FileResponse(path, media_type=found.content_type, headers=headers)
     stream = deps.storage.open(found.storage_key)
     return StreamingResponse(_chunks(stream), media_type=found.content_type, headers=headers)
+
+
+async def _remembered_or_resolved(
+    request: Request, parsed: DeliveryRequest, token: str | None, accept: str
+) -> Delivery:
+    """The answer from this process's hit cache (access re-checked), else from the full
+    path, remembered for next time (see ``web.hits``)."""
+    deps, cache = deps_of(request), request.app.state.hits
+    key = hits.path_key(request.scope)
+    hit = hits.lookup(cache, key, accept) if key else None
+    if hit is not None and hit.rule.allows(token, int(deps.now().timestamp())):
+        return hit.found
+    since = cache.generation()
+    hit = await in_thread(hits.resolve_hit, deps, parsed, token, accept)
+    if key:
+        hits.remember(cache, key, accept, hit, since)
+    return hit.found
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

@@ -1,13 +1,18 @@
-"""ASGI middleware: request ids on every response, and a cap on API request bodies."""
+"""ASGI middleware: request ids on every response, the host a request used, and a cap on API
+request bodies."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cloudlet.errors import BadRequestError
+from cloudlet.settings import REQUEST_HOST
 from cloudlet.web.responses import error_response
+
+_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 
 
 class RequestIdMiddleware:
@@ -31,6 +36,32 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class RequestHostMiddleware:
+    """Expose the request's ``Host`` header to the services (``settings.REQUEST_HOST``) so the
+    URLs in responses name the host the client used; a malformed Host is ignored."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = REQUEST_HOST.set(_request_host(scope))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            REQUEST_HOST.reset(token)
+
+
+def _request_host(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            host = value.decode("latin-1").strip()
+            return host if _HOST.match(host) else None
+    return None
 
 
 class BodyTooLargeError(BadRequestError):

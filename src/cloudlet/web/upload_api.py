@@ -12,6 +12,7 @@ from starlette.routing import Route
 from cloudlet.catalog.model import Cloud
 from cloudlet.errors import NotFoundError
 from cloudlet.services import chunks, eager, manage, text
+from cloudlet.services import metadata as metadata_service
 from cloudlet.services import upload as upload_service
 from cloudlet.services.auth import UploadAuth, authenticate_upload, require_cloud
 from cloudlet.services.deps import Deps
@@ -148,6 +149,7 @@ routes = [
             ("context", manage.context),
             ("explicit", eager.explicit),
             ("text", text.text),
+            ("metadata", metadata_service.update_metadata),
         )
     ),
     Route("/v1_1/{cloud}/{resource_type}/upload", upload, methods=["POST"]),
