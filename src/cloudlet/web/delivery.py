@@ -17,22 +17,6 @@ from cloudlet.services.delivery import Delivery
 from cloudlet.web import hits
 from cloudlet.web.context import deps_of, in_thread
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-UNVERSIONED = "public, max-age=3600"
-
-
-def _cache_headers(found: Delivery) -> dict[str, str]:
-    headers = {
-        "ETag": f'"{found.etag}"',
-        "Last-Modified": email.utils.format_datetime(found.last_modified, usegmt=True),
-        "Cache-Control": IMMUTABLE if found.versioned else UNVERSIONED,
-        "Accept-Ranges": "bytes",
-    }
-    headers.update(found.headers)
-    if found.vary:
-        headers["Vary"] = found.vary
-    return headers
-
 
 def _not_modified(request: Request, found: Delivery) -> bool:
     tags = request.headers.get("if-none-match")
@@ -69,7 +53,7 @@ async def deliver(request: Request) -> Response:
         found = await in_thread(tag_outputs.resolve, deps, parsed)
     else:
         found = await _remembered_or_resolved(request, parsed, token, accept)
-    headers = _cache_headers(found)
+    headers = hits.cache_headers(found)
     if _not_modified(request, found):
         return Response(status_code=304, headers=headers)
     path = deps.storage.local_path(found.storage_key)
