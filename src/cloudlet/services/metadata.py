@@ -19,7 +19,7 @@ from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services.deps import Deps
 from cloudlet.services.encodings import parse_context
-from cloudlet.services.values import as_list, as_str
+from cloudlet.services.values import as_list, as_str, whole_number
 
 FIELD_TYPES = ("string", "integer", "date", "enum", "set")
 MAX_PUBLIC_IDS = 1000
@@ -98,7 +98,7 @@ def _entry_id(field: MetadataField, value: Any, allowed: set[str]) -> str:
 def typed_value(field: MetadataField, value: Any) -> Any:
     """A string, integer or date value checked for its type only."""
     if field.type == "integer":
-        number = _integer(value)
+        number = whole_number(value)
         if number is None:
             raise _problem(field, f"value {value!r} is not an integer")
         return number
@@ -110,18 +110,6 @@ def typed_value(field: MetadataField, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _problem(field, f"value {value!r} is not a string")
     return str(value)
-
-
-def _integer(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    text = str(value).strip()
-    digits = text[1:] if text[:1] in "+-" else text
-    return int(text) if digits.isdigit() and digits.isascii() else None
 
 
 def _date(value: Any) -> str | None:

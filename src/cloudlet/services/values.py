@@ -60,7 +60,7 @@ def as_int(
     value = params.get(name)
     if value is None or value == "":
         return default
-    number = _integer(value)
+    number = whole_number(value)
     if number is None:
         raise BadRequestError(f"Invalid value for parameter {name}: {value!r}")
     if minimum is not None and number < minimum:
@@ -70,18 +70,18 @@ def as_int(
     return number
 
 
-def _integer(value: Any) -> int | None:
-    """An int from an int, a whole float or a decimal string; None otherwise (bools too)."""
+def whole_number(value: Any) -> int | None:
+    """An int from an int, a whole float or a string of ASCII digits with an optional sign;
+    None otherwise (bools too)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
+    text = str(value).strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    return int(text) if digits.isdigit() and digits.isascii() else None
 
 
 def _text(value: Any) -> str:

@@ -39,14 +39,20 @@ def _valid_date(text: str) -> bool:
     return True
 
 
+def parsed_path(request: Request) -> DeliveryRequest:
+    """The delivery URL's parts, from the raw path as the SDKs signed it; 404 when it is not
+    a delivery URL."""
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0]
+    try:
+        return parse_delivery_path(raw_path or request.url.path)
+    except DeliveryPathError as exc:
+        raise NotFoundError("Resource not found") from exc
+
+
 async def deliver(request: Request) -> Response:
     """Serve an original (or a 304, or a byte range)."""
     deps = deps_of(request)
-    raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0]
-    try:
-        parsed = parse_delivery_path(raw_path or request.url.path)
-    except DeliveryPathError as exc:
-        raise NotFoundError("Resource not found") from exc
+    parsed = parsed_path(request)
     token = request.query_params.get("__cld_token__")
     accept = request.headers.get("accept", "")
     if parsed.type in tag_outputs.OUTPUT_TYPES:  # sprites and multis have their own lookup

@@ -10,12 +10,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from cloudlet.delivery.url import DeliveryPathError, parse_delivery_path
-from cloudlet.errors import NotFoundError
 from cloudlet.services import archives, multi, sprites, tag_list
 from cloudlet.services.archives import Archive
 from cloudlet.services.auth import authenticate_upload, require_cloud
 from cloudlet.web.context import basic_auth, deps_of, in_thread
+from cloudlet.web.delivery import parsed_path
 from cloudlet.web.params import read_params
 from cloudlet.web.responses import json_response
 from cloudlet.web.upload_api import signed_action
@@ -53,11 +52,7 @@ async def download_archive(request: Request) -> Response:
 async def list_json(request: Request) -> Response:
     """``GET /{cloud}/{rt}/list/[s--SIG--/]{tag}.json``."""
     deps = deps_of(request)
-    raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0]
-    try:
-        parsed = parse_delivery_path(raw_path or request.url.path)
-    except DeliveryPathError as exc:
-        raise NotFoundError("Resource not found") from exc
+    parsed = parsed_path(request)
     data: dict[str, Any] = await in_thread(tag_list.tag_list, deps, parsed)
     return json_response(data, headers={"Cache-Control": "public, max-age=60"})
 
