@@ -6,19 +6,20 @@ it is missing. Each capability is one script in ``tests/compat/node/scripts/``, 
 the server's state with the Python SDK (trusting the same local CA). Without Node the module is
 skipped, except under ``CI=true`` where it fails.
 
-Not covered yet (other work in progress): sprite, multi, archive, restore (backups), search and
-structured metadata.
+Not covered: search (Cloudlet has no Search API yet, see docs/not-supported.md).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import shutil
 import ssl
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import cloudinary.uploader
 import httpx
 import pytest
 import pyvips
+from tests.compat.helpers import make_png
 from tests.compat.server import (
     API_KEY,
     API_SECRET,
@@ -104,6 +106,8 @@ def py(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield cloudinary
     monkeypatch.delenv("CLOUDINARY_URL")
     cloudinary.reset_config()
+    for pools in (cloudinary.uploader._http, cloudinary.api_client.call_api._http):
+        pools.clear()  # an idle TLS keep-alive would hold the server's shutdown for 10 s
 
 
 @pytest.fixture()
@@ -316,3 +320,124 @@ def test_signed_delivery_of_authenticated_assets(node_sdk: Path, server: Server,
     assert result["unsigned"]["status"] == 401
     assert result["tampered"]["status"] == 401
     assert py.api.resource("node/private", type="authenticated")["bytes"] == PNG.stat().st_size
+
+
+def _zip_names(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return sorted(archive.namelist())
+
+
+def _fetched(result: dict[str, Any]) -> bytes:
+    assert result["status"] == 200, result
+    return base64.b64decode(result["bytes"])
+
+
+def test_sprite_multi_and_archives(
+    node_sdk: Path, server: Server, py: Any, https: httpx.Client, tmp_path: Path
+) -> None:
+    sizes = {"a": (30, 20), "b": (50, 10)}
+    files = {name: str(make_png(tmp_path / f"{name}.png", *size)) for name, size in sizes.items()}
+    result = run_node(node_sdk, server, "outputs", files=files)
+    ids = ["node_o/a", "node_o/b"]
+    sprite = result["sprite"]
+    assert sprite["image_infos"] == {
+        "node_o/a": {"width": 30, "height": 20, "x": 0, "y": 0},
+        "node_o/b": {"width": 50, "height": 10, "x": 0, "y": 20},
+    }
+    image = pyvips.Image.new_from_buffer(_fetched(result["sprite_image"]), "")
+    assert (image.width, image.height) == (50, 30)
+    css = _fetched(result["sprite_css"]).decode()
+    assert result["sprite_css"]["type"].startswith("text/css")
+    assert ".node_o-node_o_b {" in css and "background-position: 0 -20px;" in css
+    assert json.loads(_fetched(result["sprite_json"])) == {"image_infos": sprite["image_infos"]}
+    assert py.api.resource("node_o", type="sprite")["format"] == "png"
+    gif = pyvips.Image.new_from_buffer(_fetched(result["gif_file"]), "", n=-1)
+    assert result["gif_file"]["type"] == "image/gif"
+    assert (gif.get("n-pages"), gif.get("delay")) == (2, [300, 300])
+    assert py.api.resource("node_o", type="multi")["pages"] == 2
+    pdf = _fetched(result["pdf_file"])
+    assert result["pdf_file"]["type"] == "application/pdf" and pdf.startswith(b"%PDF")
+    assert b"/Count 2" in pdf and result["pdf"]["url"].endswith(".pdf")
+    zipped = result["zip"]
+    assert (zipped["public_id"], zipped["file_count"]) == ("node_o_all.zip", 2)
+    assert _zip_names(_fetched(result["zip_file"])) == [f"{i}.png" for i in ids]
+    stored = py.api.resource("node_o_all.zip", resource_type="raw")
+    assert (stored["bytes"], stored["tags"]) == (zipped["bytes"], ["node_zips"])
+    archive = _fetched(result["archive_file"])
+    assert _zip_names(archive) == ["c_scale,w_10/a.png", "c_scale,w_10/b.png"]
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        small = pyvips.Image.new_from_buffer(opened.read("c_scale,w_10/b.png"), "")
+    assert (small.width, small.height) == (10, 2)
+    missing = result["missing_zip"]["sdk_error"]
+    assert missing["http_code"] == 404 and "node_o/none" in missing["message"]
+    assert {"node_o_all.zip", result["archive"]["public_id"]} <= set(result["raw_before"])
+    assert result["raw_after"] == result["raw_before"]  # the refused zip stored nothing
+    assert (
+        "public_ids" not in result["download_zip_url"]
+        and "prefixes%5B%5D=" in result["download_zip_url"]
+    )
+    assert "attachment" in result["download_zip"]["disposition"]
+    assert _zip_names(_fetched(result["download_zip"])) == ["a.png", "b.png"]
+    assert _zip_names(_fetched(result["download_archive"])) == [f"{i}.png" for i in ids]
+    assert result["download_tampered"]["status"] == 401
+
+
+def test_backups_and_restore(node_sdk: Path, server: Server, py: Any, tmp_path: Path) -> None:
+    first, second = make_png(tmp_path / "1.png", 8, 6), make_png(tmp_path / "2.png", 9, 7)
+    result = run_node(node_sdk, server, "backups", first=str(first), second=str(second))
+    one, two = result["first"], result["second"]
+    assert [v["version_id"] for v in result["versions"]] == [one["version_id"], two["version_id"]]
+    restored = result["restore_version"]["node/kept"]
+    assert (restored["version_id"], restored["bytes"]) == (one["version_id"], one["bytes"])
+    assert restored["version"] > two["version"]
+    assert result["restored_served"] == {"status": 200, "md5": _md5(first.read_bytes())}
+    assert result["destroy"] == {"result": "ok"} and result["after_destroy"] == 404
+    back = result["restore_deleted"]
+    assert back["node/never_backed_up"] == {"error": "no_backup"}
+    assert back["node/kept"]["asset_id"] == one["asset_id"]
+    assert result["back_served"] == {"status": 200, "md5": _md5(first.read_bytes())}
+    now = py.api.resource("node/kept")
+    assert (now["width"], now["height"], now["version"]) == (8, 6, back["node/kept"]["version"])
+
+
+def test_structured_metadata(node_sdk: Path, server: Server, py: Any) -> None:
+    result = run_node(node_sdk, server, "metadata", file=str(PNG))
+    assert result["pages"]["external_id"] == "node_pages" and result["pages"]["type"] == "integer"
+    assert [e["external_id"] for e in result["colors"]["datasource"]["values"]] == ["red", "blue"]
+    duplicate = result["duplicate"]["sdk_error"]
+    assert duplicate["http_code"] == 400 and "already exists" in duplicate["message"]
+    assert result["upload"]["metadata"] == {"node_pages": 7, "node_colors": ["blue"]}
+    assert result["update_metadata"]["public_ids"] == ["node/meta"]
+    assert result["update"]["metadata"] == {"node_pages": 12, "node_colors": ["red", "blue"]}
+    refused = {"bad_update": "node_pages", "bad_upload": "node_colors"}
+    for bad, field in {**refused, "bad_update_metadata": "node_colors"}.items():
+        error = result[bad]["sdk_error"]
+        assert error["http_code"] == 400 and f"field {field}:" in error["message"], error
+    assert result["stored"] == {"node_pages": 12, "node_colors": ["red", "blue"]}
+    assert sorted(result["fields"]) == ["node_colors", "node_pages"]
+    assert _missing(py, "node/meta_bad")
+    assert py.api.resource("node/meta")["tags"] == []  # the refused update changed nothing
+    assert result["delete_pages"]["message"] == "ok"  # (Node adds rate_limit_* to every answer)
+    assert result["delete_missing"]["sdk_error"]["http_code"] == 404
+    assert py.api.list_metadata_fields()["metadata_fields"] == []
+    assert not py.api.resource("node/meta").get("metadata")  # its fields are gone
+
+
+def test_token_based_delivery(node_sdk: Path, server: Server, py: Any) -> None:
+    key = "00112233FF99AABB"
+    done = server.cli("clouds", "settings", CLOUD, f"auth_token_key={key}")
+    assert done.returncode == 0, done.stderr
+    result = run_node(node_sdk, server, "token", file=str(PNG), key=key)
+    tokened = result["tokened"]
+    assert "?__cld_token__=exp=" in tokened["url"] and "~hmac=" in tokened["url"]
+    assert "/s--" not in tokened["url"]
+    assert "&_a=" in tokened["url"]  # Node's analytics parameter rides along, unsigned
+    assert (tokened["status"], tokened["md5"]) == (200, _md5(PNG.read_bytes()))
+    assert result["derived"]["status"] == 200
+    assert result["acl"]["status"] == 200 and "acl=" in result["acl"]["url"]
+    refused_ones = ("acl_other", "tampered_hmac", "tampered_path", "tampered_exp", "expired")
+    for refused in (*refused_ones, "wrong_key"):
+        assert result[refused]["status"] == 401, (refused, result[refused]["url"])
+    assert result["no_token"]["status"] == 401
+    assert py.api.resource("node/tokened", type="authenticated")["bytes"] == PNG.stat().st_size

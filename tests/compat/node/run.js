@@ -13,7 +13,7 @@ function download(url) {
     https.get(url, (res) => {
       const chunks = [];
       res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
     }).on('error', reject);
   });
 }
