@@ -81,6 +81,12 @@ def _act(action: str, picked: list[str], target: str, tag: str, names: list[str]
                 log.destroyed.add(picked[0])
 
 
+def _last_traceback(server: Server) -> str:
+    """The server's last logged traceback, to say why a request failed."""
+    text = (server.data_dir / "server.log").read_text(errors="replace")
+    return text[text.rfind("Traceback") :][-3000:] if "Traceback" in text else ""
+
+
 def _chain(start: str, log: Log) -> list[str]:
     names = [start]
     while names[-1] in log.renames:
@@ -106,7 +112,7 @@ def test_concurrent_renames_tags_and_deletes_stay_consistent(
     for client in clients:
         client.join(timeout=120)
     assert not any(c.is_alive() for c in clients)
-    assert not log.failures, log.failures
+    assert not log.failures, (log.failures, _last_traceback(server))
 
     listed = cloudinary.api.resources(
         type="upload", prefix=prefix + "/", max_results=500, tags=True

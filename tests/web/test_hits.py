@@ -98,3 +98,24 @@ def test_conditional_get_from_memory(served: tuple[Starlette, Deps, list[str]]) 
 
 def _comparable(headers: httpx.Headers) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k != "x-request-id"}
+
+
+def test_a_blob_gone_after_lookup_is_a_404_not_a_500(
+    served: tuple[Starlette, Deps, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, deps, _statements = served
+    local_path = deps.storage.local_path
+    calls: list[str] = []
+
+    def found_then_lost(key: str) -> Path | None:
+        path = local_path(key)
+        calls.append(key)
+        if len(calls) == 2:  # the route's own lookup: a concurrent delete wins the race
+            deps.storage.delete(key)
+        return path
+
+    monkeypatch.setattr(deps.storage, "local_path", found_then_lost)
+    first = _get(app, "/hits/image/upload/one.png")[0]
+    assert len(calls) >= 2
+    assert first.status_code == 404
+    assert "one" in first.headers["x-cld-error"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -64,7 +65,13 @@ async def deliver(request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     path = deps.storage.local_path(found.storage_key)
     if path is not None:
-        return FileResponse(path, media_type=found.content_type, headers=headers)
+        try:  # the blob may have gone since it was looked up (a delete or an overwrite)
+            stat_result = os.stat(path)  # microseconds on a local disk: no thread hop
+        except FileNotFoundError:
+            raise NotFoundError(f"Resource not found - {parsed.public_path}") from None
+        return FileResponse(
+            path, media_type=found.content_type, headers=headers, stat_result=stat_result
+        )
     stream = deps.storage.open(found.storage_key)
     return StreamingResponse(_chunks(stream), media_type=found.content_type, headers=headers)
 
