@@ -18,6 +18,7 @@ import pyvips
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.imaging.background import remove_background
 from cloudlet.imaging.probe import probe
+from cloudlet.jobs.subjects import job_asset
 from cloudlet.services.addons import CUT_FROM, background_removal_info
 from cloudlet.services.deps import Deps
 from cloudlet.services.notifications import notify
@@ -28,12 +29,10 @@ from cloudlet.services.upload import UploadPlan, commit_version
 
 def run(deps: Deps, payload: dict[str, Any]) -> None:
     """Remove the background of the asset's current version unless that is already done."""
-    cloud = deps.catalog.get_cloud(payload["cloud"])
-    if cloud is None:
-        return
-    asset = deps.catalog.get_asset_by_asset_id(cloud.id, payload["asset_id"])
-    if asset is None:
+    found = job_asset(deps, payload)
+    if found is None:
         return  # deleted meanwhile
+    cloud, asset = found
     if asset.extra.get(CUT_FROM) != payload["version_id"]:
         asset = _cut_out(deps, cloud, asset, payload["version_id"])
     if payload.get("notification_url"):

@@ -10,6 +10,7 @@ from typing import Any
 
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import CloudletError
+from cloudlet.jobs.subjects import job_asset
 from cloudlet.services import derive
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager import eager_entry
@@ -18,12 +19,10 @@ from cloudlet.services.notifications import notify
 
 def run(deps: Deps, payload: dict[str, Any]) -> None:
     """Render each transformation of ``payload["eager"]``; notify when a URL was given."""
-    cloud = deps.catalog.get_cloud(payload["cloud"])
-    if cloud is None:
-        return
-    asset = deps.catalog.get_asset_by_asset_id(cloud.id, payload["asset_id"])
-    if asset is None:
+    found = job_asset(deps, payload)
+    if found is None:
         return  # deleted meanwhile: nothing to render, nobody to tell about it
+    cloud, asset = found
     entries = [
         _render_one(deps, cloud, asset, text, fmt, force=bool(payload["force"]))
         for text, fmt in payload["eager"]
