@@ -76,18 +76,23 @@ def photos() -> list[Path]:
 
 
 def fetch_all(urls: list[str], concurrency: int) -> float:
-    """GET every URL with ``concurrency`` clients; seconds taken (any failure stops the run)."""
+    """GET every URL with ``concurrency`` clients on kept-alive connections, as a CDN or a
+    browser would; seconds taken (any failure stops the run). One ``httpx.Client`` made
+    outside the timed part: a client per request would spend ~18 ms of CPU building its TLS
+    context, on the cores the servers need."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(timeout=120, limits=limits) as client:
 
-    def get(url: str) -> int:
-        response = httpx.get(url, timeout=120)
-        if response.status_code != 200 or not response.content:
-            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
-        return len(response.content)
+        def get(url: str) -> int:
+            response = client.get(url)
+            if response.status_code != 200 or not response.content:
+                raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+            return len(response.content)
 
-    began = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(get, urls))
-    return time.perf_counter() - began
+        began = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(get, urls))
+        return time.perf_counter() - began
 
 
 def start_thumbor(root: Path, work: Path, threads: int) -> tuple[subprocess.Popen[bytes], str]:
