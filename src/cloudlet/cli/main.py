@@ -91,9 +91,11 @@ def serve(
     import uvicorn
 
     from cloudlet.cli import tls
+    from cloudlet.cli.memory import tune_malloc
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
 
+    tune_malloc()  # before any thread starts
     settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
     settings.validate()
     tls_files = tls.given_files(tls_cert, tls_key, tls_self_signed)
@@ -150,9 +152,11 @@ def worker(ctx: click.Context, workers: int) -> None:
     running jobs finish."""
     import logging
 
+    from cloudlet.cli.memory import tune_malloc
     from cloudlet.jobs.consumer import run_worker
     from cloudlet.jobs.queue import HueyQueue
 
+    tune_malloc()
     if workers < 1:
         raise click.BadParameter("must be at least 1", param_hint="--workers")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
