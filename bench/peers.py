@@ -73,6 +73,12 @@ def peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def reset_peak_rss(pid: int) -> None:
+    """Start VmHWM of a process and its children again from their current size (Linux)."""
+    for one in [pid, *_children(pid)]:
+        Path(f"/proc/{one}/clear_refs").write_text("5")
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
