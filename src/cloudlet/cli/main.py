@@ -91,7 +91,7 @@ def serve(
     import uvicorn
 
     from cloudlet.cli import tls
-    from cloudlet.cli.memory import tune_malloc
+    from cloudlet.malloc import tune_malloc
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
 
@@ -152,9 +152,9 @@ def worker(ctx: click.Context, workers: int) -> None:
     running jobs finish."""
     import logging
 
-    from cloudlet.cli.memory import tune_malloc
     from cloudlet.jobs.consumer import run_worker
     from cloudlet.jobs.queue import HueyQueue
+    from cloudlet.malloc import tune_malloc
 
     tune_malloc()
     if workers < 1:

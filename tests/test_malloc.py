@@ -1,4 +1,4 @@
-"""glibc malloc settings of the long-running processes (``cloudlet.cli.memory``)."""
+"""glibc malloc settings of the long-running processes (``cloudlet.malloc``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cloudlet.cli.memory import ARENA_MAX, MMAP_THRESHOLD, tune_malloc
+from cloudlet.malloc import ARENA_MAX, MMAP_THRESHOLD, tune_malloc
 
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
 
@@ -17,7 +17,7 @@ glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc
 # comes from the heap and stays resident after it is freed; tuned, it is unmapped at free.
 _PROBE = """
 import json, re, sys
-from cloudlet.cli.memory import tune_malloc
+from cloudlet.malloc import tune_malloc
 def anon_kb():
     return int(re.search(r"RssAnon:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 applied = tune_malloc({}) if sys.argv[1] == "tuned" else []
