@@ -90,7 +90,6 @@ def serve(
     """Start the server (creates the demo cloud on first start)."""
     import uvicorn
 
-    from cloudlet.cli import tls
     from cloudlet.malloc import tune_malloc
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
@@ -98,9 +97,13 @@ def serve(
     tune_malloc()  # before any thread starts
     settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
     settings.validate()
-    tls_files = tls.given_files(tls_cert, tls_key, tls_self_signed)
-    if tls_self_signed:
-        tls_files = tls.self_signed(settings.data_dir, settings.host)
+    tls_files = None
+    if tls_cert or tls_key or tls_self_signed:  # else `cryptography` stays unloaded (memory)
+        from cloudlet.cli import tls
+
+        tls_files = tls.given_files(tls_cert, tls_key, tls_self_signed)
+        if tls_self_signed:
+            tls_files = tls.self_signed(settings.data_dir, settings.host)
     ctx.obj["settings"] = settings
     deps = _deps(ctx)
     sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
@@ -183,13 +186,14 @@ def _export_settings(settings: Settings) -> None:
 
 def _print_welcome(settings: Settings, cloud: object, created: bool, tls_files: Any) -> None:
     from cloudlet.catalog.model import Cloud
-    from cloudlet.cli import tls
 
     assert isinstance(cloud, Cloud)
     url = clouds_service.cloudinary_url(cloud, settings.base_url)
     verb = "Created" if created else "Using"
     click.echo(f"\n{verb} cloud '{cloud.name}'. Point the Cloudinary SDKs here:\n")
     if tls_files is not None:
+        from cloudlet.cli import tls
+
         origin = settings.public_secure_url.split("://", 1)[-1].rstrip("/") or (
             f"{_client_host(settings.host)}:{settings.port}"
         )
