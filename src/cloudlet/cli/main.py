@@ -17,6 +17,7 @@ from cloudlet.services import clouds as clouds_service
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings, load_settings
 
+GRACEFUL_SHUTDOWN_S = 30  # requests still running when the server is told to stop
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -90,6 +91,7 @@ def serve(
     """Start the server (creates the demo cloud on first start)."""
     import uvicorn
 
+    from cloudlet.cli.protocol import HttpProtocol
     from cloudlet.malloc import tune_malloc
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
@@ -118,6 +120,8 @@ def serve(
         uvicorn.run(
             "cloudlet.app:app_from_env",
             factory=True,
+            http=HttpProtocol,  # stops at once even with idle TLS keep-alive connections
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
