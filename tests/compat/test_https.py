@@ -166,13 +166,11 @@ def test_stopping_lets_a_request_under_way_finish(tmp_path: Path) -> None:
         yield body[len(body) // 2 :]
 
     headers = {"content-type": request.headers["content-type"]}
-    with httpx.Client(verify=_trusting(server), auth=(API_KEY, API_SECRET)) as client:
-        with ThreadPoolExecutor(1) as upload:
-            answer = upload.submit(
-                client.post, str(request.url), content=slowly(), headers=headers
-            )
-            assert half_sent.wait(30)
-            server.process.terminate()
-            stop_sent.set()
-            assert answer.result(30).status_code == 200
+    client = httpx.Client(verify=_trusting(server), auth=(API_KEY, API_SECRET))
+    with client, ThreadPoolExecutor(1) as upload:
+        answer = upload.submit(client.post, str(request.url), content=slowly(), headers=headers)
+        assert half_sent.wait(30)
+        server.process.terminate()
+        stop_sent.set()
+        assert answer.result(30).status_code == 200
     _stops_within(server, 10)
