@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -31,8 +32,10 @@ print(json.dumps({"applied": applied, "kept_kb": anon_kb() - before}))
 
 
 def _kept_after_free(mode: str) -> dict[str, object]:
+    # glibc's own defaults, whatever an earlier test (a `cloudlet worker` run) exported
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, mode], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", _PROBE, mode], capture_output=True, text=True, timeout=60, env=env
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)
