@@ -96,7 +96,6 @@ def serve(
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
 
-    tune_malloc()  # before any thread starts
     settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
     settings.validate()
     tls_files = None
@@ -106,6 +105,7 @@ def serve(
         tls_files = tls.given_files(tls_cert, tls_key, tls_self_signed)
         if tls_self_signed:
             tls_files = tls.self_signed(settings.data_dir, settings.host)
+    tune_malloc()  # options are valid; before any thread starts
     ctx.obj["settings"] = settings
     deps = _deps(ctx)
     sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
