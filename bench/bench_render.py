@@ -193,6 +193,7 @@ class Results:
     output_bytes: dict[str, int] = field(default_factory=dict)  # "op | contender" → last round
     memory: dict[str, float] = field(default_factory=dict)  # peak MiB while rendering
     whole_run_mb: float = 0.0  # Cloudlet's peak over the whole run, uploads included
+    foreign: list[float] = field(default_factory=list)  # CPU share others took, per timing
 
 
 def throughput(args: argparse.Namespace, work: Path) -> Results:
@@ -212,7 +213,8 @@ def throughput(args: argparse.Namespace, work: Path) -> Results:
                 peers.reset_peak_rss(process.pid)
             for op in (FILL, LIMIT):
                 runs = contenders(server, thumbor_base, op, ids, relative, args.concurrency)
-                timed_round(found, round_, op, runs, len(relative))
+                pids = {"cloudlet": server.process.pid, "thumbor": thumbor.pid}
+                timed_round(found, round_, op, runs, len(relative), pids)
             _keep_peak(found.memory, "cloudlet", peers.peak_rss_mb(server.process.pid))
             _keep_peak(found.memory, "thumbor", peers.peak_rss_mb(thumbor.pid))
         found.whole_run_mb = max(found.whole_run_mb, found.memory["cloudlet"])
@@ -231,15 +233,22 @@ def timed_round(
     op: str,
     runs: dict[str, Callable[[], tuple[float, int]]],
     images: int,
+    pids: dict[str, int],
 ) -> None:
-    """Run each contender once over ``images`` renders, the order rotated by round."""
+    """Run each contender once over ``images`` renders, the order rotated by round; note how
+    much of the machine other processes took meanwhile."""
     names = list(runs)
     for name in names[round_ % 3 :] + names[: round_ % 3]:
-        seconds, received = runs[name]()
+        (seconds, received), foreign = peers.foreign_share(runs[name], pids.get(name))
         rate = images / seconds
         found.rates.setdefault(f"{op} | {name}", []).append(rate)
         found.output_bytes[f"{op} | {name}"] = received
-        print(f"round {round_ + 1} {op} {name}: {rate:.1f} images/s", flush=True)
+        found.foreign.append(foreign)
+        print(
+            f"round {round_ + 1} {op} {name}: {rate:.1f} images/s "
+            f"(other processes: {foreign:.0%} of the CPUs)",
+            flush=True,
+        )
 
 
 def _keep_peak(memory: dict[str, float], name: str, value: float) -> None:
@@ -313,7 +322,8 @@ def report_throughput(found: Results, args: argparse.Namespace) -> None:
     print(f"\n{peers.machine()}")
     print(
         f"{len(photos())} photographs × {args.copies} copies per run, {args.rounds} rounds, "
-        f"{args.concurrency} clients"
+        f"{args.concurrency} clients; other processes took {peers.median(found.foreign):.0%} "
+        f"of the CPUs during the median timing, {max(found.foreign):.0%} at most"
     )
     rows = []
     for op in (FILL, LIMIT):
