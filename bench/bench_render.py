@@ -9,12 +9,22 @@ Transformations (Cloudinary URL → thumbor URL → pyvips calls):
 - ``c_limit,w_1200/q_auto/f_webp`` → ``fit-in/1200x0/filters:format(webp)`` →
   ``thumbnail(1200, size="down")`` saved as WebP at quality 80
 
-Every Cloudlet request is cold: each round renders assets uploaded for that round only.
-thumbor runs with result storage off, no original storage, the file loader and a thread pool
-of one thread per core; the in-process contender uses one thread per core too.
+Each timed run renders every photograph ``--copies`` times (copy after copy), so that the end
+of a run, where one thread finishes the last large photograph alone, weighs little. Every
+Cloudlet request is cold: each copy of each round is an asset uploaded for it alone (uploads
+are outside the timed part). thumbor runs with result storage off, no original storage, the
+file loader and a thread pool of one thread per core; the in-process contender uses one thread
+per core too, with Cloudlet's libvips settings (one libvips thread per render) and encoder
+options (JPEG with optimised Huffman tables, PNG with adaptive row filters, WebP effort 4,
+metadata but the ICC profile dropped), so it is the limit of the same work.
+
+Peak resident memory: of each server during the timed parts (the peak is reset when a round's
+uploads have settled), of Cloudlet over the whole run (uploads and their face detection
+included), of the in-process worker, and of fresh processes doing one render of a 36 MP JPEG
+and PNG.
 
     sh bench/setup.sh
-    .venv/bin/python bench/bench_render.py [--rounds 3] [--concurrency 4]
+    .venv/bin/python bench/bench_render.py [--rounds 3] [--copies 3] [--concurrency 4]
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -54,13 +65,15 @@ import json, sys, time, resource
 from concurrent.futures import ThreadPoolExecutor
 import pyvips
 pyvips.cache_set_max(0)
+pyvips.concurrency_set(1)
 op, threads, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+PNG, JPEG = ".png[filter=all,keep=icc]", ".jpg[Q=80,optimize_coding,keep=icc]"
 def fill(path):
-    suffix = ".png" if path.endswith(".png") else ".jpg[Q=80]"
+    suffix = PNG if path.endswith(".png") else JPEG
     return pyvips.Image.thumbnail(path, 500, height=500, crop="centre").write_to_buffer(suffix)
 def limit(path):
     image = pyvips.Image.thumbnail(path, 1200, height=10_000_000, size="down")
-    return image.write_to_buffer(".webp[Q=80]")
+    return image.write_to_buffer(".webp[Q=80,effort=4,keep=icc]")
 work = fill if op == "fill" else limit
 began = time.perf_counter()
 with ThreadPoolExecutor(threads) as pool:
@@ -75,19 +88,24 @@ def photos() -> list[Path]:
     return [*peers.wallpapers(), *peers.face_photos()]
 
 
-def fetch_all(urls: list[str], concurrency: int) -> float:
-    """GET every URL with ``concurrency`` clients; seconds taken (any failure stops the run)."""
+def fetch_all(urls: list[str], concurrency: int) -> tuple[float, int]:
+    """GET every URL with ``concurrency`` clients on kept-alive connections, as a CDN or a
+    browser would; seconds taken and bytes received (any failure stops the run). One
+    ``httpx.Client`` made outside the timed part: a client per request would spend ~18 ms of
+    CPU building its TLS context, on the cores the servers need."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(timeout=120, limits=limits) as client:
 
-    def get(url: str) -> int:
-        response = httpx.get(url, timeout=120)
-        if response.status_code != 200 or not response.content:
-            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
-        return len(response.content)
+        def get(url: str) -> int:
+            response = client.get(url)
+            if response.status_code != 200 or not response.content:
+                raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+            return len(response.content)
 
-    began = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(get, urls))
-    return time.perf_counter() - began
+        began = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            received = sum(pool.map(get, urls))
+        return time.perf_counter() - began, received
 
 
 def start_thumbor(root: Path, work: Path, threads: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -114,16 +132,17 @@ def cloudlet_urls(server: Server, op: str, ids: list[str]) -> list[str]:
     return [f"{base}/{public_id}" for public_id in ids]
 
 
-def upload_round(round_: int, sources: list[Path]) -> list[str]:
-    """Upload the photos under this round's ids (outside the timed part); their ids with the
-    extension, as delivery URLs name them."""
+def upload_round(round_: int, sources: list[Path], copies: int = 1) -> list[str]:
+    """Upload ``copies`` of the photos under this round's ids (outside the timed part); their
+    ids with the extension, as delivery URLs name them, copy after copy."""
     import cloudinary.uploader
 
     ids = []
-    for path in sources:
-        public_id = f"r{round_}/{path.stem}"
-        cloudinary.uploader.upload(str(path), public_id=public_id)
-        ids.append(f"{public_id}{path.suffix}")
+    for copy in range(copies):
+        for path in sources:
+            public_id = f"r{round_}c{copy}/{path.stem}"
+            cloudinary.uploader.upload(str(path), public_id=public_id)
+            ids.append(f"{public_id}{path.suffix}")
     settle([i.rsplit(".", 1)[0] for i in ids])
     return ids
 
@@ -140,17 +159,21 @@ def settle(public_ids: list[str]) -> None:
 
 def contenders(
     server: Server, thumbor_base: str, op: str, ids: list[str], relative: list[str], clients: int
-) -> dict[str, Callable[[], float]]:
-    """Each contender's timed run of ``op`` over the round's photographs (seconds)."""
+) -> dict[str, Callable[[], tuple[float, int]]]:
+    """Each contender's timed run of ``op`` over the round's photographs (``relative`` to the
+    cache, repeated once per copy): seconds and output bytes."""
     threads = os.cpu_count() or 1
     thumbor_urls = [f"{thumbor_base}/unsafe/{THUMBOR_OPS[op]}/{r}" for r in relative]
     paths = [peers.CACHE / r for r in relative]
+
+    def in_process() -> tuple[float, int]:
+        result = pyvips_run("fill" if op == FILL else "limit", paths, threads)
+        return result["elapsed"], int(result["bytes"])
+
     return {
         "cloudlet": lambda: fetch_all(cloudlet_urls(server, op, ids), clients),
         "thumbor": lambda: fetch_all(thumbor_urls, clients),
-        "pyvips in-process": lambda: pyvips_run("fill" if op == FILL else "limit", paths, threads)[
-            "elapsed"
-        ],
+        "pyvips in-process": in_process,
     }
 
 
@@ -162,37 +185,74 @@ def use_server(server: Server) -> None:
     cloudinary.reset_config()
 
 
-def throughput(
-    args: argparse.Namespace, work: Path
-) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Images per second of each contender and transformation, per round; peak memory."""
+@dataclass
+class Results:
+    """What the throughput run measured."""
+
+    rates: dict[str, list[float]] = field(default_factory=dict)  # "op | contender" → per round
+    output_bytes: dict[str, int] = field(default_factory=dict)  # "op | contender" → last round
+    memory: dict[str, float] = field(default_factory=dict)  # peak MiB while rendering
+    whole_run_mb: float = 0.0  # Cloudlet's peak over the whole run, uploads included
+    foreign: list[float] = field(default_factory=list)  # CPU share others took, per timing
+
+
+def throughput(args: argparse.Namespace, work: Path) -> Results:
+    """Images per second of each contender and transformation, per round; output sizes;
+    peak memory."""
     sources = photos()
     server = start_server(work / "data", {"CLOUDLET_ACCESS_LOG": "false"})
     use_server(server)
     thumbor, thumbor_base = start_thumbor(peers.CACHE, work, os.cpu_count() or 1)
-    relative = [str(p.relative_to(peers.CACHE)) for p in sources]
-    rates: dict[str, list[float]] = {}
+    relative = [str(p.relative_to(peers.CACHE)) for p in sources] * args.copies
+    found = Results()
     try:
         for round_ in range(args.rounds):
-            ids = upload_round(round_, sources)
+            ids = upload_round(round_, sources, args.copies)
+            found.whole_run_mb = max(found.whole_run_mb, peers.peak_rss_mb(server.process.pid))
+            for process in (server.process, thumbor):
+                peers.reset_peak_rss(process.pid)
             for op in (FILL, LIMIT):
                 runs = contenders(server, thumbor_base, op, ids, relative, args.concurrency)
-                names = list(runs)
-                for name in names[round_ % 3 :] + names[: round_ % 3]:
-                    rate = len(sources) / runs[name]()
-                    rates.setdefault(f"{op} | {name}", []).append(rate)
-                    print(f"round {round_ + 1} {op} {name}: {rate:.1f} images/s", flush=True)
-        memory = {
-            "cloudlet": peers.peak_rss_mb(server.process.pid),
-            "thumbor": peers.peak_rss_mb(thumbor.pid),
-        }
+                pids = {"cloudlet": server.process.pid, "thumbor": thumbor.pid}
+                timed_round(found, round_, op, runs, len(relative), pids)
+            _keep_peak(found.memory, "cloudlet", peers.peak_rss_mb(server.process.pid))
+            _keep_peak(found.memory, "thumbor", peers.peak_rss_mb(thumbor.pid))
+        found.whole_run_mb = max(found.whole_run_mb, found.memory["cloudlet"])
     finally:
         peers.stop(thumbor)
         stop_server(server)
-    memory["pyvips in-process"] = max(
+    found.memory["pyvips in-process"] = max(
         pyvips_run(op, sources, os.cpu_count() or 1)["peak_mb"] for op in ("fill", "limit")
     )
-    return rates, memory
+    return found
+
+
+def timed_round(
+    found: Results,
+    round_: int,
+    op: str,
+    runs: dict[str, Callable[[], tuple[float, int]]],
+    images: int,
+    pids: dict[str, int],
+) -> None:
+    """Run each contender once over ``images`` renders, the order rotated by round; note how
+    much of the machine other processes took meanwhile."""
+    names = list(runs)
+    for name in names[round_ % 3 :] + names[: round_ % 3]:
+        (seconds, received), foreign = peers.foreign_share(runs[name], pids.get(name))
+        rate = images / seconds
+        found.rates.setdefault(f"{op} | {name}", []).append(rate)
+        found.output_bytes[f"{op} | {name}"] = received
+        found.foreign.append(foreign)
+        print(
+            f"round {round_ + 1} {op} {name}: {rate:.1f} images/s "
+            f"(other processes: {foreign:.0%} of the CPUs)",
+            flush=True,
+        )
+
+
+def _keep_peak(memory: dict[str, float], name: str, value: float) -> None:
+    memory[name] = max(memory.get(name, 0.0), value)
 
 
 def big_sources(work: Path) -> dict[str, Path]:
@@ -244,38 +304,49 @@ def single_renders(work: Path) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--copies", type=int, default=3, help="renders of each photo per run")
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     peers.require_setup()
     work = Path(tempfile.mkdtemp(prefix="cloudlet-bench-render-"))
-    rates, memory = throughput(args, work)
-    report_throughput(rates, args)
+    found = throughput(args, work)
+    report_throughput(found, args)
     peaks = single_renders(work)
-    report_memory(memory, peaks)
+    report_memory(found, peaks)
 
 
-def report_throughput(rates: dict[str, list[float]], args: argparse.Namespace) -> None:
+NAMES = ("cloudlet", "thumbor", "pyvips in-process")
+
+
+def report_throughput(found: Results, args: argparse.Namespace) -> None:
     print(f"\n{peers.machine()}")
-    print(f"{len(photos())} photographs, {args.rounds} rounds, {args.concurrency} clients")
+    print(
+        f"{len(photos())} photographs × {args.copies} copies per run, {args.rounds} rounds, "
+        f"{args.concurrency} clients; other processes took {peers.median(found.foreign):.0%} "
+        f"of the CPUs during the median timing, {max(found.foreign):.0%} at most"
+    )
     rows = []
     for op in (FILL, LIMIT):
-        mine = rates[f"{op} | cloudlet"]
-        for name in ("cloudlet", "thumbor", "pyvips in-process"):
-            theirs = rates[f"{op} | {name}"]
+        mine = found.rates[f"{op} | cloudlet"]
+        for name in NAMES:
+            theirs = found.rates[f"{op} | {name}"]
             ratios = [m / t for m, t in zip(mine, theirs, strict=True)]
             spread = f"{peers.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
             rate = f"{peers.median(theirs):.1f}"
-            rows.append([f"`{op}`", name, rate, "" if name == "cloudlet" else spread])
-    header = ["transformation", "contender", "images/s (median)", "Cloudlet ÷ it"]
+            size = f"{found.output_bytes[f'{op} | {name}'] / args.copies / 1024:.0f}"
+            rows.append([f"`{op}`", name, rate, "" if name == "cloudlet" else spread, size])
+    header = ["transformation", "contender", "images/s (median)", "Cloudlet ÷ it", "output KiB"]
     print(peers.table(header, rows), flush=True)
 
 
-def report_memory(memory: dict[str, float], peaks: dict[str, dict[str, float]]) -> None:
-    names = ("cloudlet", "thumbor", "pyvips in-process")
-    rows = [["cold-render run (whole server)", *(f"{memory[n]:.0f}" for n in names)]]
-    for kind, found in peaks.items():
-        rows.append([f"one `{FILL}` of a 36 MP {kind}", *(f"{found[n]:.0f}" for n in names)])
-    print(peers.table(["peak resident memory (MiB)", *names], rows))
+def report_memory(found: Results, peaks: dict[str, dict[str, float]]) -> None:
+    rows = [
+        ["while rendering (whole server)", *(f"{found.memory[n]:.0f}" for n in NAMES)],
+        ["the whole run, uploads included", f"{found.whole_run_mb:.0f}", "", ""],
+    ]
+    for kind, single in peaks.items():
+        rows.append([f"one `{FILL}` of a 36 MP {kind}", *(f"{single[n]:.0f}" for n in NAMES)])
+    print(peers.table(["peak resident memory (MiB)", *NAMES], rows))
 
 
 if __name__ == "__main__":

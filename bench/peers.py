@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -20,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 CACHE = Path(os.environ.get("BENCH_CACHE") or ROOT / "bench" / ".cache")
 THUMBOR = CACHE / "thumbor-venv" / "bin" / "thumbor"
 NGINX = Path("/usr/sbin/nginx")
+T = TypeVar("T")
 
 
 def require_setup() -> None:
@@ -73,6 +76,12 @@ def peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def reset_peak_rss(pid: int) -> None:
+    """Start VmHWM of a process and its children again from their current size (Linux)."""
+    for one in [pid, *_children(pid)]:
+        Path(f"/proc/{one}/clear_refs").write_text("5")
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -80,6 +89,44 @@ def _children(pid: int) -> list[int]:
         for child in map(int, text):
             found += [child, *_children(child)]
     return found
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of a running process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def foreign_share(run: Callable[[], T], server_pid: int | None) -> tuple[T, float]:
+    """``run()``'s result and the share of the machine's CPU capacity that other processes
+    (not this one, its children, or the server) used meanwhile: the noise of a shared
+    machine, reported next to each timing."""
+    server = (lambda: process_cpu_s(server_pid)) if server_pid else (lambda: 0.0)
+    before = (busy_cpu_s(), own_cpu_s(), server(), time.perf_counter())
+    result = run()
+    after = (busy_cpu_s(), own_cpu_s(), server(), time.perf_counter())
+    ours = (after[1] - before[1]) + (after[2] - before[2])
+    capacity = (after[3] - before[3]) * (os.cpu_count() or 1)
+    return result, max(0.0, (after[0] - before[0] - ours) / capacity)
 
 
 def wrk(url: str, seconds: int, connections: int, threads: int = 2) -> float:

@@ -54,6 +54,8 @@ def build_deps(settings: Settings) -> Deps:
     """Open the catalog (migrated) and the blob store the settings name."""
     # libvips would otherwise keep up to 100 recently used source files open
     pyvips.cache_set_max(0)
+    # the render pool runs one render per core; libvips threads inside each only contend
+    pyvips.concurrency_set(settings.vips_concurrency)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # shared with every process on this machine using this data dir (see web/hits.py)
     generation = Generation(settings.data_dir / "delivery.generation")

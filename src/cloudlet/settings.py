@@ -70,6 +70,8 @@ class Settings:
     admin_rate_limit: int = 5000  # Admin API calls per hour per cloud
     render_timeout_s: float = 30.0  # per-render time limit (delivery answers 504 past it)
     max_source_pixels: int = 50_000_000  # largest source a transformation may decode
+    # libvips threads inside one render: renders already run in parallel, one per core
+    vips_concurrency: int = 1
     delete_page_size: int = 1000  # assets deleted per bulk-delete call (Cloudinary: 1000)
     demo_cloud: str = "demo"
     queue_url: str = ""  # empty: the job queue is a SQLite file in data_dir; redis://… for Redis
@@ -154,6 +156,8 @@ class Settings:
             raise BadRequestError("CLOUDLET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         if self.queue_url and not self.queue_url.startswith(("redis://", "rediss://", "unix://")):
             raise BadRequestError("CLOUDLET_QUEUE_URL must be a redis://, rediss:// or unix:// URL")
+        if self.vips_concurrency < 1:
+            raise BadRequestError("CLOUDLET_VIPS_CONCURRENCY must be at least 1")
         if self.queue_workers is not None and self.queue_workers < 0:
             raise BadRequestError("CLOUDLET_QUEUE_WORKERS must be 0 or more")
         return self
@@ -191,6 +195,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         delete_page_size=_env_int(env, "CLOUDLET_DELETE_PAGE_SIZE", 1000),
         render_timeout_s=float(_env_int(env, "CLOUDLET_RENDER_TIMEOUT_S", 30)),
         max_source_pixels=_env_int(env, "CLOUDLET_MAX_SOURCE_PIXELS", 50_000_000),
+        vips_concurrency=_env_int(env, "CLOUDLET_VIPS_CONCURRENCY", 1),
         queue_url=env.get("CLOUDLET_QUEUE_URL", ""),
         queue_name=env.get("CLOUDLET_QUEUE_NAME") or "cloudlet",
         queue_workers=_env_optional_int(env, "CLOUDLET_QUEUE_WORKERS"),

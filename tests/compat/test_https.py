@@ -8,7 +8,9 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,52 @@ def test_the_certificate_is_not_trusted_without_the_ca(server: Server) -> None:
     plain = server.base_url.replace("https://", "http://")
     with pytest.raises(httpx.HTTPError):  # HTTPS only: a plain request gets no HTTP answer
         httpx.get(f"{plain}/v1_1/{CLOUD}/ping", auth=(API_KEY, API_SECRET), timeout=5)
+
+
+def _stops_within(server: Server, seconds: float) -> None:
+    """Wait for the server told to stop to finish its shutdown; fail (and kill it) if it takes
+    longer. (uvicorn re-raises SIGTERM once shut down, so the exit status is -15 either way.)"""
+    try:
+        server.process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        stop_server(server)
+        pytest.fail(f"the server was still running {seconds} s after SIGTERM")
+    assert "Application shutdown complete" in (server.data_dir / "server.log").read_text()
+
+
+def test_stopping_does_not_wait_for_idle_keep_alive_connections(tmp_path: Path) -> None:
+    """Over TLS an idle pooled connection used to hold the stop until its client went away."""
+    server = start_server(tmp_path, tls=True)
+    with httpx.Client(verify=_trusting(server), auth=(API_KEY, API_SECRET)) as client:
+        assert client.get(f"{server.base_url}/v1_1/{CLOUD}/ping").status_code == 200
+        # the connection now sits idle in the client's pool while the server stops
+        server.process.terminate()
+        _stops_within(server, 10)
+
+
+def test_stopping_lets_a_request_under_way_finish(tmp_path: Path) -> None:
+    server = start_server(tmp_path, tls=True)
+    png = make_png(tmp_path / "slow.png", 60, 40)
+    request = httpx.Request(
+        "POST",
+        f"{server.base_url}/v1_1/{CLOUD}/image/upload",
+        data={"public_id": "tls/slow"},
+        files={"file": png.read_bytes()},
+    )
+    body, half_sent, stop_sent = request.read(), threading.Event(), threading.Event()
+
+    def slowly() -> Iterator[bytes]:
+        yield body[: len(body) // 2]
+        half_sent.set()
+        assert stop_sent.wait(30)
+        yield body[len(body) // 2 :]
+
+    headers = {"content-type": request.headers["content-type"]}
+    client = httpx.Client(verify=_trusting(server), auth=(API_KEY, API_SECRET))
+    with client, ThreadPoolExecutor(1) as upload:
+        answer = upload.submit(client.post, str(request.url), content=slowly(), headers=headers)
+        assert half_sent.wait(30)
+        server.process.terminate()
+        stop_sent.set()
+        assert answer.result(30).status_code == 200
+    _stops_within(server, 10)

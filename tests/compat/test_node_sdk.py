@@ -1,4 +1,5 @@
-"""The official Node.js SDK (npm ``cloudinary`` 2.x) against a live Cloudlet over HTTPS.
+"""The official Node.js SDK (npm ``cloudinary`` 2.x) against a live Cloudlet over HTTPS, once
+with a SQLite catalog and once with PostgreSQL.
 
 The set-up installs the locked package into ``tests/compat/node/node_modules`` (``npm ci``) when
 it is missing. Each capability is one script in ``tests/compat/node/scripts/``, run by
@@ -21,6 +22,7 @@ import ssl
 import subprocess
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ from tests.compat.server import (
     start_server,
     stop_server,
 )
+from tests.conftest import fresh_postgres_schema
 
 NODE_DIR = Path(__file__).parent / "node"
 PNG = NODE_DIR / "fixtures" / "dot.png"
@@ -73,11 +76,19 @@ def node_sdk() -> Path:
     return Path(str(node))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("node-sdk"), tls=True)
-    yield srv
-    stop_server(srv)
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One HTTPS server per catalog backend, as for the Python suite (tests/compat/conftest.py);
+    the whole Node suite runs against each."""
+    env: dict[str, str] = {}
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            env["CLOUDLET_DATABASE_URL"] = stack.enter_context(fresh_postgres_schema())
+        srv = start_server(tmp_path_factory.mktemp(f"node-sdk-{request.param}"), env, tls=True)
+        stack.callback(stop_server, srv)
+        yield srv
 
 
 def _ca(server: Server) -> Path:
@@ -107,7 +118,7 @@ def py(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("CLOUDINARY_URL")
     cloudinary.reset_config()
     for pools in (cloudinary.uploader._http, cloudinary.api_client.call_api._http):
-        pools.clear()  # an idle TLS keep-alive would hold the server's shutdown for 10 s
+        pools.clear()  # no idle connection to a server the next module starts afresh
 
 
 @pytest.fixture()

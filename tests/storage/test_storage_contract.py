@@ -332,6 +332,24 @@ def test_local_write_failing_midway_leaves_no_temp_file(local, monkeypatch):
     assert _leftovers(local) == []
 
 
+def test_local_write_survives_a_parent_pruned_while_it_creates_folders(local, monkeypatch):
+    """A concurrent delete may remove an emptied parent between the check and the mkdir of
+    its child; the write starts its folders again instead of failing."""
+    local.put_bytes("a/other", b"x")
+    real_mkdir, pruned = Path.mkdir, []
+
+    def mkdir_after_prune(self: Path, *args: object, **kwargs: object) -> None:
+        if self.name == "b" and not pruned:
+            local.delete("a/other")  # empties and prunes "a"
+            pruned.append(self)
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_after_prune)
+    local.put_bytes("a/b/c.jpg", b"data")
+    assert pruned and _read(local, "a/b/c.jpg") == b"data"
+    assert list(local.iter_keys()) == ["a/b/c.jpg"]
+
+
 def test_local_delete_prunes_empty_folders_up_to_root(local):
     local.put_bytes("a/b/c/d.jpg", b"x")
     local.put_bytes("a/keep.jpg", b"x")

@@ -17,6 +17,7 @@ from cloudlet.services import clouds as clouds_service
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings, load_settings
 
+GRACEFUL_SHUTDOWN_S = 30  # requests still running when the server is told to stop
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -90,15 +91,21 @@ def serve(
     """Start the server (creates the demo cloud on first start)."""
     import uvicorn
 
-    from cloudlet.cli import tls
+    from cloudlet.cli.protocol import HttpProtocol
+    from cloudlet.malloc import tune_malloc
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
 
     settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
     settings.validate()
-    tls_files = tls.given_files(tls_cert, tls_key, tls_self_signed)
-    if tls_self_signed:
-        tls_files = tls.self_signed(settings.data_dir, settings.host)
+    tls_files = None
+    if tls_cert or tls_key or tls_self_signed:  # else `cryptography` stays unloaded (memory)
+        from cloudlet.cli import tls
+
+        tls_files = tls.given_files(tls_cert, tls_key, tls_self_signed)
+        if tls_self_signed:
+            tls_files = tls.self_signed(settings.data_dir, settings.host)
+    tune_malloc()  # options are valid; before any thread starts
     ctx.obj["settings"] = settings
     deps = _deps(ctx)
     sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
@@ -113,6 +120,8 @@ def serve(
         uvicorn.run(
             "cloudlet.app:app_from_env",
             factory=True,
+            http=HttpProtocol,  # stops at once even with idle TLS keep-alive connections
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
@@ -152,7 +161,9 @@ def worker(ctx: click.Context, workers: int) -> None:
 
     from cloudlet.jobs.consumer import run_worker
     from cloudlet.jobs.queue import HueyQueue
+    from cloudlet.malloc import tune_malloc
 
+    tune_malloc()
     if workers < 1:
         raise click.BadParameter("must be at least 1", param_hint="--workers")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -179,13 +190,14 @@ def _export_settings(settings: Settings) -> None:
 
 def _print_welcome(settings: Settings, cloud: object, created: bool, tls_files: Any) -> None:
     from cloudlet.catalog.model import Cloud
-    from cloudlet.cli import tls
 
     assert isinstance(cloud, Cloud)
     url = clouds_service.cloudinary_url(cloud, settings.base_url)
     verb = "Created" if created else "Using"
     click.echo(f"\n{verb} cloud '{cloud.name}'. Point the Cloudinary SDKs here:\n")
     if tls_files is not None:
+        from cloudlet.cli import tls
+
         origin = settings.public_secure_url.split("://", 1)[-1].rstrip("/") or (
             f"{_client_host(settings.host)}:{settings.port}"
         )

@@ -42,7 +42,8 @@ def normalize(image: pyvips.Image) -> pyvips.Image:
         image = image / 256
     if image.format != "uchar":
         image = image.cast("uchar")
-    return image.copy(interpretation="srgb")
+    # every libvips call releases and retakes the GIL: skip the ones that change nothing
+    return image if image.interpretation == "srgb" else image.copy(interpretation="srgb")
 
 
 def _from_cmyk(image: pyvips.Image) -> pyvips.Image:

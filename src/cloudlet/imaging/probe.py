@@ -21,13 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import av
-import av.error
 import pyvips
 
 from cloudlet.errors import BadRequestError
+
+if TYPE_CHECKING:  # PyAV (FFmpeg, ~15 MB resident) is imported when a file needs it
+    import av
 
 RESOURCE_TYPES = ("image", "video", "raw", "auto")
 
@@ -320,6 +321,9 @@ def _av_open(
 ) -> av.container.InputContainer | None:
     """Open with FFmpeg, allowing only ``demuxers`` and plain-file I/O; None if that fails.
     ``max_pixels`` also stops FFmpeg's decoders from allocating bigger pictures."""
+    import av
+    import av.error
+
     options = {"format_whitelist": ",".join(demuxers), "protocol_whitelist": "file"}
     if max_pixels is not None:
         options["max_pixels"] = str(max_pixels)
@@ -342,6 +346,8 @@ def _main_streams(
     container: av.container.InputContainer,
 ) -> tuple[av.VideoStream | None, av.AudioStream | None]:
     """The first real video stream (cover art does not count) and the first audio stream."""
+    import av
+
     videos = [
         s
         for s in container.streams.video
@@ -353,6 +359,8 @@ def _main_streams(
 
 def _first_frame(container: av.container.InputContainer, stream: av.stream.Stream) -> Any:
     """Decode until the first frame of ``stream``; None if none comes."""
+    import av.error
+
     try:
         for count, packet in enumerate(container.demux(stream)):
             for frame in packet.decode():
@@ -426,6 +434,8 @@ def _audio_info(audio: av.AudioStream) -> dict[str, Any]:
 
 
 def _duration(container: av.container.InputContainer) -> float | None:
+    import av
+
     if container.duration is not None and container.duration > 0:
         return round(container.duration / av.time_base, 6)
     spans = [

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-import av.error
 import pyvips
 
 from cloudlet.transform.model import Offset
 
 from .limits import RenderError
+
+if TYPE_CHECKING:  # PyAV (FFmpeg, ~15 MB resident) is imported when a video is rendered
+    import av
 
 _DEMUX_OPTIONS = {"protocol_whitelist": "file"}
 _MAX_FRAMES_AFTER_SEEK = 2000  # a key frame every 80 s at 25 fps: beyond that, give up
@@ -57,6 +59,9 @@ def still_time(offset: Offset | None, duration: float | None) -> float:
 def grab_still(path: Path, seconds: float, *, max_pixels: int | None = None) -> Still:
     """The frame of the video at ``path`` shown at ``seconds`` (the last one when the time
     is at the very end); RenderError when the file has no decodable picture."""
+    import av
+    import av.error
+
     try:
         with av.open(str(path), options=_DEMUX_OPTIONS) as container:
             stream = _video_stream(container)

@@ -55,6 +55,13 @@ def resolve(
     cloud = deps.catalog.get_cloud(request.cloud)
     if cloud is None:
         raise NotFoundError(f"Unknown cloud {request.cloud}")
+    return resolve_in(deps, cloud, request, token, accept)
+
+
+def resolve_in(
+    deps: Deps, cloud: Cloud, request: DeliveryRequest, token: str | None, accept: str
+) -> Delivery:
+    """``resolve`` for a caller that has looked the URL's cloud up already."""
     if request.resource_type not in ("image", "video", "raw"):
         raise NotFoundError(f"Invalid resource type {request.resource_type}")
     if request.type not in DELIVERABLE_TYPES:

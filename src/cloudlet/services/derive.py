@@ -92,26 +92,22 @@ def derive(
     key = (asset.id, asset.version_id, request.canonical, request.format, force)
     return deps.renders.run(
         key,
-        lambda: _render_and_store(deps, cloud, asset, request, accept, force),
+        lambda: _rendered(deps, cloud, asset, request, accept),
+        lambda rendered: _store(deps, cloud, asset, request, rendered, force),
         deps.settings.render_timeout_s,
     )
 
 
-def _render_and_store(
-    deps: Deps, cloud: Cloud, asset: Asset, request: Request, accept: str, force: bool
-) -> Derived:
+def _rendered(deps: Deps, cloud: Cloud, asset: Asset, request: Request, accept: str) -> Rendered:
     source = deps.storage.local_path(asset.storage_key)
     if source is None:
         raise NotFoundError(f"Resource not found - {asset.public_id}")
     try:
-        rendered = _render(deps, cloud, asset, request, accept, source)
+        return _render(deps, cloud, asset, request, accept, source)
     except BadRequestError:
         if not source.exists():  # deleted or overwritten since it was looked up
             raise NotFoundError(f"Resource not found - {asset.public_id}") from None
         raise
-    return _store(
-        deps, cloud, asset, request, rendered.data, rendered.width, rendered.height, force
-    )
 
 
 def _render(
@@ -134,15 +130,9 @@ def _render(
 
 
 def _store(
-    deps: Deps,
-    cloud: Cloud,
-    asset: Asset,
-    request: Request,
-    data: bytes,
-    width: int,
-    height: int,
-    force: bool,
+    deps: Deps, cloud: Cloud, asset: Asset, request: Request, rendered: Rendered, force: bool
 ) -> Derived:
+    data = rendered.data
     derived_id = ids.new_hex_id()
     key = f"{cloud.id}/derived/{derived_id[:2]}/{derived_id}"
     catalog, storage = deps.catalog, deps.storage
@@ -156,8 +146,8 @@ def _store(
             request.format,
             storage_key=key,
             bytes=len(data),
-            width=width,
-            height=height,
+            width=rendered.width,
+            height=rendered.height,
             etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
             now=deps.now(),
             replace=force,

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from cloudlet.errors import CloudletError
 
+R = TypeVar("R")
 T = TypeVar("T")
 
 
@@ -27,11 +28,14 @@ class RenderTimeoutError(CloudletError):
 
 
 class RenderPool:
-    """Runs render jobs on ``workers`` threads (libvips releases the GIL while it works).
+    """Runs renders on ``workers`` threads (libvips releases the GIL while it works).
 
-    Requests for a key already being rendered wait for that render instead of starting
-    another (single flight, within this process). When ``max_pending`` jobs are queued or
-    running, new keys are refused with OverloadedError (HTTP 503)."""
+    Only the CPU-bound part runs there: storing its result (a blob write with its fsyncs and
+    catalog transactions) happens in the calling thread, so a worker is never idle waiting for
+    a disk while renders are queued. Requests for a key already being rendered wait for that
+    run instead of starting another (single flight, within this process). When
+    ``max_pending`` keys are queued, rendering or being stored, new keys are refused with
+    OverloadedError (HTTP 503)."""
 
     def __init__(self, workers: int | None = None, max_pending: int | None = None) -> None:
         self.workers = workers or max(1, os.cpu_count() or 1)
@@ -40,25 +44,45 @@ class RenderPool:
         self._lock = threading.Lock()
         self._inflight: dict[Hashable, Future[object]] = {}
 
-    def run(self, key: Hashable, job: Callable[[], T], timeout_s: float) -> T:
-        """The result of ``job`` for ``key``, running it unless an identical one is running."""
+    def run(
+        self,
+        key: Hashable,
+        render: Callable[[], R],
+        store: Callable[[R], T],
+        timeout_s: float,
+    ) -> T:
+        """``store(render())`` for ``key``, unless an identical run is under way: then its
+        result. ``render`` runs on a worker and may take ``timeout_s``; ``store`` runs here."""
         with self._lock:
-            future = self._inflight.get(key)
-            if future is None:
+            shared = self._inflight.get(key)
+            if shared is None:
                 if len(self._inflight) >= self.max_pending:
                     raise OverloadedError("Server is busy rendering; try again shortly")
-                future = self._executor.submit(job)
-                self._inflight[key] = future
-                future.add_done_callback(lambda _f: self._forget(key))
+                shared = self._inflight[key] = Future()
+                leading = True
+            else:
+                leading = False
+        if not leading:
+            return _result(shared, timeout_s)  # type: ignore[return-value]
         try:
-            return future.result(timeout=timeout_s)  # type: ignore[return-value]
-        except FutureTimeout:
-            raise RenderTimeoutError(f"Rendering took longer than {timeout_s:g} s") from None
-
-    def _forget(self, key: Hashable) -> None:
-        with self._lock:
-            self._inflight.pop(key, None)
+            result = store(_result(self._executor.submit(render), timeout_s))
+        except BaseException as exc:
+            shared.set_exception(exc)
+            raise
+        else:
+            shared.set_result(result)
+            return result
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
 
     def shutdown(self) -> None:
         """Stop accepting work; running renders finish."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(future: Future[R], timeout_s: float) -> R:
+    try:
+        return future.result(timeout=timeout_s)
+    except FutureTimeout:
+        raise RenderTimeoutError(f"Rendering took longer than {timeout_s:g} s") from None

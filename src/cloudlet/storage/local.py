@@ -102,8 +102,8 @@ class LocalStorage(Storage):
         """Rename ``source`` over ``target`` and fsync the directory. A concurrent ``delete``
         may prune a parent directory between its creation and the rename: then retry."""
         for attempt in range(3):
-            self._make_parents(target)
             try:
+                self._make_parents(target)  # a parent pruned meanwhile: FileNotFoundError
                 os.replace(source, target)
                 break
             except FileNotFoundError:

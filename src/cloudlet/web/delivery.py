@@ -56,13 +56,17 @@ async def deliver(request: Request) -> Response:
     parsed = parsed_path(request)
     token = request.query_params.get("__cld_token__")
     accept = request.headers.get("accept", "")
+    body = None
     if parsed.type in tag_outputs.OUTPUT_TYPES:  # sprites and multis have their own lookup
         found = await in_thread(tag_outputs.resolve, deps, parsed)
     else:
-        found = await _remembered_or_resolved(request, parsed, token, accept)
+        found, body = await _remembered_or_resolved(request, parsed, token, accept)
     headers = hits.cache_headers(found)
     if _not_modified(request, found):
         return Response(status_code=304, headers=headers)
+    if body is not None and request.method == "GET" and "range" not in request.headers:
+        # a small blob read (or just rendered) moments ago: no file to open and read again
+        return Response(body, media_type=found.content_type, headers=headers)
     path = deps.storage.local_path(found.storage_key)
     if path is not None:
         try:  # the blob may have gone since it was looked up (a delete or an overwrite)
@@ -78,19 +82,19 @@ async def deliver(request: Request) -> Response:
 
 async def _remembered_or_resolved(
     request: Request, parsed: DeliveryRequest, token: str | None, accept: str
-) -> Delivery:
-    """The answer from this process's hit cache (access re-checked), else from the full
-    path, remembered for next time (see ``web.hits``)."""
+) -> tuple[Delivery, bytes | None]:
+    """The answer (and its blob, when small) from this process's hit cache (access
+    re-checked), else from the full path, remembered for next time (see ``web.hits``)."""
     deps, cache = deps_of(request), request.app.state.hits
     key = hits.path_key(request.scope)
     hit = hits.lookup(cache, key, accept) if key else None
     if hit is not None and hit.rule.allows(token, int(deps.now().timestamp())):
-        return hit.found
+        return hit.found, hit.body
     since = cache.generation()
     hit = await in_thread(hits.resolve_hit, deps, parsed, token, accept)
     if key:
         hits.remember(cache, key, accept, hit, since)
-    return hit.found
+    return hit.found, hit.body
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

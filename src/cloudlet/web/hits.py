@@ -99,10 +99,10 @@ def remember(hits: Hits, raw_path: bytes, accept: str, hit: Hit, since: int) -> 
 def resolve_hit(deps: Deps, parsed: DeliveryRequest, token: str | None, accept: str) -> Hit:
     """The full path (catalog, access checks, rendering if needed), as a Hit to remember.
     Blocking: run it in a worker thread."""
-    found = delivery_service.resolve(deps, parsed, token, accept)
     cloud = deps.catalog.get_cloud(parsed.cloud)
-    if cloud is None:  # deleted this instant
+    if cloud is None:
         raise NotFoundError(f"Unknown cloud {parsed.cloud}")
+    found = delivery_service.resolve_in(deps, cloud, parsed, token, accept)
     path = deps.storage.local_path(found.storage_key)
     body = None
     if path is not None and found.bytes <= SMALL_BLOB:
