@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -309,10 +310,13 @@ def main() -> None:
     args = parser.parse_args()
     peers.require_setup()
     work = Path(tempfile.mkdtemp(prefix="cloudlet-bench-render-"))
-    found = throughput(args, work)
-    report_throughput(found, args)
-    peaks = single_renders(work)
-    report_memory(found, peaks)
+    try:
+        found = throughput(args, work)
+        report_throughput(found, args)
+        peaks = single_renders(work)
+        report_memory(found, peaks)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # ~400 MB of uploads and renders
 
 
 NAMES = ("cloudlet", "thumbor", "pyvips in-process")
