@@ -24,6 +24,7 @@ from cloudlet.jobs.queue import HueyQueue
 from cloudlet.services import chunks
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
+from cloudlet.storage.base import Storage
 from cloudlet.storage.local import LocalStorage
 from cloudlet.web import admin_api, delivery, metadata_api, outputs, upload_api
 from cloudlet.web.hits import HitMiddleware, new_cache
@@ -59,11 +60,24 @@ def build_deps(settings: Settings) -> Deps:
     generation = Generation(settings.data_dir / "delivery.generation")
     catalog = Catalog(settings.effective_database_url, generation)
     catalog.migrate()
-    storage = LocalStorage(settings.blob_dir, settings.tmp_dir / "staging")
+    storage = build_storage(settings)
     queue = build_queue(settings)
     deps = Deps(settings=settings, catalog=catalog, storage=storage, queue=queue)
     queue.bind(deps)  # jobs taken from the queue in this process run with these deps
     return deps
+
+
+def build_storage(settings: Settings) -> Storage:
+    """The blob store: files in the data dir, or an S3 bucket when CLOUDLET_STORAGE_URL is set
+    (with a local disk cache in the data dir)."""
+    staging = settings.tmp_dir / "staging"
+    if not settings.storage_url:
+        return LocalStorage(settings.blob_dir, staging)
+    from cloudlet.storage.cache import DiskCache
+    from cloudlet.storage.s3 import S3Storage, parse_s3_url
+
+    cache = DiskCache(settings.storage_cache_dir, settings.storage_cache_mb * 1024 * 1024)
+    return S3Storage(parse_s3_url(settings.storage_url), staging, cache)
 
 
 def build_queue(settings: Settings) -> HueyQueue:

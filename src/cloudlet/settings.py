@@ -76,6 +76,8 @@ class Settings:
     queue_name: str = "cloudlet"  # tells apart deployments that share one Redis
     queue_workers: int | None = None  # threads `cloudlet serve` runs jobs on; None: see below
     queue_retry_delay_s: int = 60  # wait before a failed job (or webhook delivery) is retried
+    storage_url: str = ""  # empty: blobs on local disk in data_dir; s3://bucket/prefix?… for S3
+    storage_cache_mb: int = 2048  # local disk cache of blobs kept in S3 (per machine)
 
     @property
     def sqlite_path(self) -> Path:
@@ -103,6 +105,10 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def storage_cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "blobs"
 
     @property
     def tmp_dir(self) -> Path:
@@ -156,6 +162,10 @@ class Settings:
             raise BadRequestError("CLOUDLET_QUEUE_URL must be a redis://, rediss:// or unix:// URL")
         if self.queue_workers is not None and self.queue_workers < 0:
             raise BadRequestError("CLOUDLET_QUEUE_WORKERS must be 0 or more")
+        if self.storage_url and not self.storage_url.startswith("s3://"):
+            raise BadRequestError("CLOUDLET_STORAGE_URL must be an s3:// URL (or unset)")
+        if self.storage_cache_mb < 1:
+            raise BadRequestError("CLOUDLET_STORAGE_CACHE_MB must be at least 1")
         return self
 
 
@@ -195,6 +205,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         queue_name=env.get("CLOUDLET_QUEUE_NAME") or "cloudlet",
         queue_workers=_env_optional_int(env, "CLOUDLET_QUEUE_WORKERS"),
         queue_retry_delay_s=_env_int(env, "CLOUDLET_QUEUE_RETRY_DELAY_S", 60),
+        storage_url=env.get("CLOUDLET_STORAGE_URL", ""),
+        storage_cache_mb=_env_int(env, "CLOUDLET_STORAGE_CACHE_MB", 2048),
     )
     if "data_dir" in overrides and overrides["data_dir"] is not None:
         overrides["data_dir"] = Path(str(overrides["data_dir"]))
