@@ -99,3 +99,11 @@ def storage_url(endpoint: str, bucket: str, prefix: str = "", **options: str) ->
     }
     path = f"/{prefix}" if prefix else ""
     return f"s3://{bucket}{path}?{urlencode(query)}"
+
+
+def fresh_storage_url(request: Any) -> str:
+    """A ``CLOUDLET_STORAGE_URL`` for a new key prefix in the session's bucket (usable from
+    fixtures of any scope: the endpoint and bucket are session fixtures)."""
+    endpoint = request.getfixturevalue("s3_endpoint")
+    bucket = request.getfixturevalue("s3_bucket")
+    return storage_url(endpoint, bucket, f"t-{secrets.token_hex(6)}")
