@@ -33,7 +33,12 @@ from cloudlet.web.middleware import (
     RequestHostMiddleware,
     RequestIdMiddleware,
 )
-from cloudlet.web.ratelimit import HourlyRateLimiter
+from cloudlet.web.ratelimit import (
+    CallCounter,
+    CatalogCallCounter,
+    HourlyRateLimiter,
+    RedisCallCounter,
+)
 from cloudlet.web.responses import (
     cloudlet_error_handler,
     http_exception_handler,
@@ -96,6 +101,18 @@ def build_queue(settings: Settings) -> HueyQueue:
     return HueyQueue(huey, retry_delay_s=settings.queue_retry_delay_s)
 
 
+def build_rate_limiter(deps: Deps) -> HourlyRateLimiter:
+    """The Admin API's hourly limit, counted where every process and node sees it: in Redis
+    when the queue is there, else in the catalog database."""
+    settings = deps.settings
+    counter: CallCounter
+    if settings.queue_url:
+        counter = RedisCallCounter(settings.queue_url, settings.queue_name)
+    else:
+        counter = CatalogCallCounter(deps.catalog)
+    return HourlyRateLimiter(settings.admin_rate_limit, counter)
+
+
 def _lifespan(deps: Deps) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -156,7 +173,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     )
     app.state.deps = deps
     app.state.hits = hits
-    app.state.rate_limiter = HourlyRateLimiter(settings.admin_rate_limit)
+    app.state.rate_limiter = build_rate_limiter(deps)
     return app
 
 
