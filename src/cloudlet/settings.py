@@ -53,6 +53,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     access_log: bool = True  # one log line per request (costs about a quarter of throughput)
+    access_log_format: str = "text"  # text (uvicorn's lines) or json (one object per line)
+    metrics: bool = True  # count requests, renders and cache hits; serve /metrics
     hit_cache_entries: int = 10_000  # delivery answers remembered per process; 0: off
     hit_cache_mb: int = 64  # memory per process for small remembered blobs
     # Base URL that delivery URLs in API responses point at; empty: http://{host}:{port}
@@ -105,6 +107,10 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.data_dir / "metrics"
 
     @property
     def storage_cache_dir(self) -> Path:
@@ -162,6 +168,8 @@ class Settings:
             raise BadRequestError("CLOUDLET_QUEUE_URL must be a redis://, rediss:// or unix:// URL")
         if self.queue_workers is not None and self.queue_workers < 0:
             raise BadRequestError("CLOUDLET_QUEUE_WORKERS must be 0 or more")
+        if self.access_log_format not in ("text", "json"):
+            raise BadRequestError("CLOUDLET_ACCESS_LOG_FORMAT must be text or json")
         if self.storage_url and not self.storage_url.startswith("s3://"):
             raise BadRequestError("CLOUDLET_STORAGE_URL must be an s3:// URL (or unset)")
         if self.storage_cache_mb < 1:
@@ -196,6 +204,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         fetch_allow_private=_env_bool(env, "CLOUDLET_FETCH_ALLOW_PRIVATE", False),
         admin_rate_limit=_env_int(env, "CLOUDLET_ADMIN_RATE_LIMIT", 5000),
         access_log=_env_bool(env, "CLOUDLET_ACCESS_LOG", True),
+        access_log_format=(env.get("CLOUDLET_ACCESS_LOG_FORMAT") or "text").strip().lower(),
+        metrics=_env_bool(env, "CLOUDLET_METRICS", True),
         hit_cache_entries=_env_int(env, "CLOUDLET_HIT_CACHE_ENTRIES", 10_000),
         hit_cache_mb=_env_int(env, "CLOUDLET_HIT_CACHE_MB", 64),
         delete_page_size=_env_int(env, "CLOUDLET_DELETE_PAGE_SIZE", 1000),
