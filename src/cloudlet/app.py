@@ -28,7 +28,15 @@ from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
 from cloudlet.storage.base import Storage
 from cloudlet.storage.local import LocalStorage
-from cloudlet.web import admin_api, delivery, metadata_api, observe, outputs, upload_api
+from cloudlet.web import (
+    admin_api,
+    delivery,
+    metadata_api,
+    observe,
+    openapi,
+    outputs,
+    upload_api,
+)
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
     BodyLimitMiddleware,
@@ -144,10 +152,13 @@ def app_routes() -> list[BaseRoute]:
     """The route table, in matching order."""
     return [
         *observe.routes,
-        *outputs.api_routes,  # before upload_api's catch-all for unknown actions
-        *upload_api.routes,
+        *openapi.routes,
+        # before upload_api's catch-all for unknown actions, /v1_1/{cloud}/{x}/{action},
+        # which would take POST /v1_1/{cloud}/folders/{name} and …/upload_presets/{name}
+        *outputs.api_routes,
         *admin_api.routes,
         *metadata_api.routes,
+        *upload_api.routes,
         *outputs.delivery_routes,
         *delivery.routes,
     ]

@@ -178,7 +178,7 @@ routes = [
     Route(
         "/v1_1/{cloud}/resources/{rest:path}",
         admin_route(_resources),
-        methods=["GET", "POST", "PUT", "DELETE"],
+        methods=["GET", "POST", "DELETE"],
     ),
     Route("/v1_1/{cloud}/tags/{resource_type}", admin_route(_tags), methods=["GET"]),
     Route("/v1_1/{cloud}/derived_resources", admin_route(_derived_resources), methods=["DELETE"]),
