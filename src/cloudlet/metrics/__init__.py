@@ -1,0 +1,1 @@
+"""Metrics shared by the processes of one server: slots in memory-mapped files, summed when scraped."""
