@@ -1,1 +1,1 @@
-"""Metrics shared by the processes of one server: slots in memory-mapped files, summed when scraped."""
+"""Metrics shared by the processes of one server: memory-mapped slots, summed when scraped."""
