@@ -23,6 +23,9 @@ class CallCounts(Database):
             set_={"calls": counts.c.calls + 1},
         ).returning(counts.c.calls)
         with self._write(quiet=True) as conn:  # no delivery answer depends on it
+            if self._is_postgres:
+                # a count lost in a crash is harmless: do not wait for the WAL flush (3 ms)
+                conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
             calls = int(conn.execute(stmt).scalar_one())
             if calls == 1:
                 conn.execute(
