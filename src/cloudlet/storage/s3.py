@@ -142,6 +142,7 @@ class S3Storage(Storage):
     def __init__(
         self, location: S3Location, staging: Path, cache: DiskCache, client: Any = None
     ) -> None:
+        self.client = client or _client(location)  # first: a clear message without boto3
         from boto3.s3.transfer import TransferConfig
 
         self.location = location
@@ -149,7 +150,6 @@ class S3Storage(Storage):
         self.prefix = f"{location.prefix}/" if location.prefix else ""
         self.staging = Path(staging)
         self.cache = cache
-        self.client = client or _client(location)
         self.transfer = TransferConfig(
             multipart_threshold=location.multipart_threshold,
             multipart_chunksize=location.multipart_chunk,
