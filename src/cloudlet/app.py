@@ -154,7 +154,7 @@ def app_routes() -> list[BaseRoute]:
         *observe.routes,
         *openapi.routes,
         # before upload_api's catch-all for unknown actions, /v1_1/{cloud}/{x}/{action},
-        # which would take POST /v1_1/{cloud}/folders/{name} and …/upload_presets/{name}
+        # which would take POST /v1_1/{cloud}/folders/{name} (create_folder)
         *outputs.api_routes,
         *admin_api.routes,
         *metadata_api.routes,
