@@ -98,3 +98,48 @@ def catalog(database_url: str) -> Iterator[Catalog]:
         yield instance
     finally:
         instance.close()
+
+
+# ------------------------------------------------------------------ S3 (moto's server)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint of an S3-compatible server on loopback, one for the session (skipped
+    when moto is not installed, except in CI where that fails)."""
+    from tests.s3server import moto_server
+
+    try:
+        import boto3  # noqa: F401
+        import moto.server  # noqa: F401
+    except ImportError as exc:
+        message = f"moto[server] and boto3 are needed for the S3 tests: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(s3_endpoint: str) -> str:
+    """A bucket the session's tests share, each under its own key prefix."""
+    from tests.s3server import new_bucket
+
+    return new_bucket(s3_endpoint)
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint: str) -> object:
+    """One boto3 client for the session (making one costs a fifth of a second)."""
+    from tests.s3server import client
+
+    return client(s3_endpoint)
+
+
+@pytest.fixture
+def s3_storage_url(s3_endpoint: str, s3_bucket: str) -> str:
+    """A ``CLOUDLET_STORAGE_URL`` naming a fresh, empty key prefix in the session's bucket."""
+    from tests.s3server import storage_url
+
+    return storage_url(s3_endpoint, s3_bucket, f"t-{secrets.token_hex(6)}/blobs")

@@ -176,6 +176,8 @@ RULES: dict[str, tuple[Rule, str]] = {
     ),
     "cloudlet.catalog": (_backend("cloudlet.catalog"), "only cloudlet.errors/settings"),
     "cloudlet.storage": (_backend("cloudlet.storage"), "only cloudlet.errors/settings"),
+    # shared-memory counters, imported by the web layer and the composition root
+    "cloudlet.metrics": (_pure(("cloudlet.metrics",)), "standard library only"),
     "cloudlet.services": (_services, "no Starlette/uvicorn and no web, cli, ui or app"),
 }
 

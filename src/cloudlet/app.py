@@ -16,23 +16,40 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.catalog.generation import Generation
 from cloudlet.errors import BadRequestError, CloudletError
 from cloudlet.jobs.queue import HueyQueue
+from cloudlet.metrics.registry import Metrics
 from cloudlet.services import chunks
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
+from cloudlet.storage.base import Storage
 from cloudlet.storage.local import LocalStorage
-from cloudlet.web import admin_api, delivery, metadata_api, outputs, upload_api
+from cloudlet.web import (
+    admin_api,
+    delivery,
+    metadata_api,
+    observe,
+    openapi,
+    outputs,
+    upload_api,
+)
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
     BodyLimitMiddleware,
     RequestHostMiddleware,
     RequestIdMiddleware,
 )
-from cloudlet.web.ratelimit import HourlyRateLimiter
+from cloudlet.web.observe import ObserveMiddleware, Observer, enable_json_access_log
+from cloudlet.web.ratelimit import (
+    CallCounter,
+    CatalogCallCounter,
+    HourlyRateLimiter,
+    RedisCallCounter,
+)
 from cloudlet.web.responses import (
     cloudlet_error_handler,
     http_exception_handler,
@@ -50,8 +67,9 @@ def api_body_limit(settings: Settings) -> int:
     return largest + API_BODY_OVERHEAD
 
 
-def build_deps(settings: Settings) -> Deps:
-    """Open the catalog (migrated) and the blob store the settings name."""
+def build_deps(settings: Settings, metrics: Metrics | None = None) -> Deps:
+    """Open the catalog (migrated) and the blob store the settings name; ``metrics``, when
+    given, counts render times."""
     # libvips would otherwise keep up to 100 recently used source files open
     pyvips.cache_set_max(0)
     # the render pool runs one render per core; libvips threads inside each only contend
@@ -61,11 +79,24 @@ def build_deps(settings: Settings) -> Deps:
     generation = Generation(settings.data_dir / "delivery.generation")
     catalog = Catalog(settings.effective_database_url, generation)
     catalog.migrate()
-    storage = LocalStorage(settings.blob_dir, settings.tmp_dir / "staging")
+    storage = build_storage(settings)
     queue = build_queue(settings)
-    deps = Deps(settings=settings, catalog=catalog, storage=storage, queue=queue)
+    deps = Deps(settings=settings, catalog=catalog, storage=storage, queue=queue, metrics=metrics)
     queue.bind(deps)  # jobs taken from the queue in this process run with these deps
     return deps
+
+
+def build_storage(settings: Settings) -> Storage:
+    """The blob store: files in the data dir, or an S3 bucket when CLOUDLET_STORAGE_URL is set
+    (with a local disk cache in the data dir)."""
+    staging = settings.tmp_dir / "staging"
+    if not settings.storage_url:
+        return LocalStorage(settings.blob_dir, staging)
+    from cloudlet.storage.cache import DiskCache
+    from cloudlet.storage.s3 import S3Storage, parse_s3_url
+
+    cache = DiskCache(settings.storage_cache_dir, settings.storage_cache_mb * 1024 * 1024)
+    return S3Storage(parse_s3_url(settings.storage_url), staging, cache)
 
 
 def build_queue(settings: Settings) -> HueyQueue:
@@ -82,6 +113,18 @@ def build_queue(settings: Settings) -> HueyQueue:
         ) from exc
     huey = RedisHuey(settings.queue_name, url=settings.queue_url, results=False)
     return HueyQueue(huey, retry_delay_s=settings.queue_retry_delay_s)
+
+
+def build_rate_limiter(deps: Deps) -> HourlyRateLimiter:
+    """The Admin API's hourly limit, counted where every process and node sees it: in Redis
+    when the queue is there, else in the catalog database."""
+    settings = deps.settings
+    counter: CallCounter
+    if settings.queue_url:
+        counter = RedisCallCounter(settings.queue_url, settings.queue_name)
+    else:
+        counter = CatalogCallCounter(deps.catalog)
+    return HourlyRateLimiter(settings.admin_rate_limit, counter)
 
 
 def _lifespan(deps: Deps) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -107,22 +150,47 @@ async def _sweep_abandoned_chunks(deps: Deps) -> None:
             log.exception("sweeping abandoned chunked uploads failed")
 
 
+def app_routes() -> list[BaseRoute]:
+    """The route table, in matching order."""
+    return [
+        *observe.routes,
+        *openapi.routes,
+        # before upload_api's catch-all for unknown actions, /v1_1/{cloud}/{x}/{action},
+        # which would take POST /v1_1/{cloud}/folders/{name} (create_folder)
+        *outputs.api_routes,
+        *admin_api.routes,
+        *metadata_api.routes,
+        *upload_api.routes,
+        *outputs.delivery_routes,
+        *delivery.routes,
+    ]
+
+
+def build_observer(settings: Settings, routes: list[BaseRoute]) -> Observer:
+    """Request metrics (shared by this machine's processes) and the JSON access log, as
+    the settings ask."""
+    metrics = None
+    if settings.metrics:
+        metrics = Metrics(settings.metrics_dir, [getattr(r, "path", "") for r in routes])
+    json_log = settings.access_log and settings.access_log_format == "json"
+    if json_log:
+        enable_json_access_log()
+    return Observer(metrics, json_log)
+
+
 def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     """The ASGI application: Upload API, Admin API and delivery on one server."""
-    deps = deps or build_deps(settings)
+    routes = app_routes()
+    observer = build_observer(settings, routes)
+    deps = deps or build_deps(settings, observer.metrics)
     hits = new_cache(deps)
+    observing = observer if observer.metrics is not None or observer.json_log else None
     app = Starlette(
-        routes=[
-            *outputs.api_routes,  # before upload_api's catch-all for unknown actions
-            *upload_api.routes,
-            *admin_api.routes,
-            *metadata_api.routes,
-            *outputs.delivery_routes,
-            *delivery.routes,
-        ],
+        routes=routes,
         middleware=[
             # remembered deliveries are answered before anything else runs
-            Middleware(HitMiddleware, hits=hits, deps=deps),
+            Middleware(HitMiddleware, hits=hits, deps=deps, observer=observing),
+            *([Middleware(ObserveMiddleware, observer=observing)] if observing else []),
             Middleware(RequestIdMiddleware),
             Middleware(RequestHostMiddleware),  # response URLs name the host the client used
             Middleware(BodyLimitMiddleware, limit=api_body_limit(settings)),
@@ -144,7 +212,8 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     )
     app.state.deps = deps
     app.state.hits = hits
-    app.state.rate_limiter = HourlyRateLimiter(settings.admin_rate_limit)
+    app.state.observer = observer
+    app.state.rate_limiter = build_rate_limiter(deps)
     return app
 
 

@@ -53,6 +53,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     access_log: bool = True  # one log line per request (costs about a quarter of throughput)
+    access_log_format: str = "text"  # text (uvicorn's lines) or json (one object per line)
+    metrics: bool = True  # count requests, renders and cache hits; serve /metrics
     hit_cache_entries: int = 10_000  # delivery answers remembered per process; 0: off
     hit_cache_mb: int = 64  # memory per process for small remembered blobs
     # Base URL that delivery URLs in API responses point at; empty: http://{host}:{port}
@@ -78,6 +80,8 @@ class Settings:
     queue_name: str = "cloudlet"  # tells apart deployments that share one Redis
     queue_workers: int | None = None  # threads `cloudlet serve` runs jobs on; None: see below
     queue_retry_delay_s: int = 60  # wait before a failed job (or webhook delivery) is retried
+    storage_url: str = ""  # empty: blobs on local disk in data_dir; s3://bucket/prefix?… for S3
+    storage_cache_mb: int = 2048  # local disk cache of blobs kept in S3 (per machine)
 
     @property
     def sqlite_path(self) -> Path:
@@ -105,6 +109,14 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.data_dir / "metrics"
+
+    @property
+    def storage_cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "blobs"
 
     @property
     def tmp_dir(self) -> Path:
@@ -160,6 +172,12 @@ class Settings:
             raise BadRequestError("CLOUDLET_VIPS_CONCURRENCY must be at least 1")
         if self.queue_workers is not None and self.queue_workers < 0:
             raise BadRequestError("CLOUDLET_QUEUE_WORKERS must be 0 or more")
+        if self.access_log_format not in ("text", "json"):
+            raise BadRequestError("CLOUDLET_ACCESS_LOG_FORMAT must be text or json")
+        if self.storage_url and not self.storage_url.startswith("s3://"):
+            raise BadRequestError("CLOUDLET_STORAGE_URL must be an s3:// URL (or unset)")
+        if self.storage_cache_mb < 1:
+            raise BadRequestError("CLOUDLET_STORAGE_CACHE_MB must be at least 1")
         return self
 
 
@@ -190,6 +208,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         fetch_allow_private=_env_bool(env, "CLOUDLET_FETCH_ALLOW_PRIVATE", False),
         admin_rate_limit=_env_int(env, "CLOUDLET_ADMIN_RATE_LIMIT", 5000),
         access_log=_env_bool(env, "CLOUDLET_ACCESS_LOG", True),
+        access_log_format=(env.get("CLOUDLET_ACCESS_LOG_FORMAT") or "text").strip().lower(),
+        metrics=_env_bool(env, "CLOUDLET_METRICS", True),
         hit_cache_entries=_env_int(env, "CLOUDLET_HIT_CACHE_ENTRIES", 10_000),
         hit_cache_mb=_env_int(env, "CLOUDLET_HIT_CACHE_MB", 64),
         delete_page_size=_env_int(env, "CLOUDLET_DELETE_PAGE_SIZE", 1000),
@@ -200,6 +220,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         queue_name=env.get("CLOUDLET_QUEUE_NAME") or "cloudlet",
         queue_workers=_env_optional_int(env, "CLOUDLET_QUEUE_WORKERS"),
         queue_retry_delay_s=_env_int(env, "CLOUDLET_QUEUE_RETRY_DELAY_S", 60),
+        storage_url=env.get("CLOUDLET_STORAGE_URL", ""),
+        storage_cache_mb=_env_int(env, "CLOUDLET_STORAGE_CACHE_MB", 2048),
     )
     if "data_dir" in overrides and overrides["data_dir"] is not None:
         overrides["data_dir"] = Path(str(overrides["data_dir"]))

@@ -43,6 +43,33 @@ class Server:
         return run_cli(self.env, "--data-dir", str(self.data_dir), *args)
 
 
+def blob_keys(server: Server) -> set[str]:
+    """The keys of every blob the server's store holds: files under ``blobs/``, or objects
+    under the key prefix of its S3 bucket (CLOUDLET_STORAGE_URL)."""
+    url = server.env.get("CLOUDLET_STORAGE_URL")
+    if not url:
+        root = server.data_dir / "blobs"
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    from tests.s3server import client
+
+    from cloudlet.storage.s3 import parse_s3_url
+
+    location = parse_s3_url(url)
+    assert location.endpoint_url is not None
+    pages = client(location.endpoint_url).get_paginator("list_objects_v2")
+    prefix = location.prefix + "/" if location.prefix else ""
+    return {
+        item["Key"][len(prefix) :]
+        for page in pages.paginate(Bucket=location.bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+    }
+
+
+def blob_count(server: Server) -> int:
+    """How many blobs the server's store holds."""
+    return len(blob_keys(server))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

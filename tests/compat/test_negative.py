@@ -21,6 +21,7 @@ from tests.compat.server import (
     OTHER_KEY,
     OTHER_SECRET,
     Server,
+    blob_keys,
     point_sdk_at,
     running_server,
 )
@@ -42,15 +43,7 @@ def small_sdk(small_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def snapshot(server: Server) -> tuple[list[str], list[str]]:
     """Every blob file and every asset id, to compare before and after a bad request."""
-    blobs = (
-        sorted(
-            str(p.relative_to(server.data_dir))
-            for p in (server.data_dir / "blobs").rglob("*")
-            if p.is_file()
-        )
-        if (server.data_dir / "blobs").exists()
-        else []
-    )
+    blobs = sorted(blob_keys(server))
     assets = cloudinary.api.resources(max_results=500)["resources"]
     return blobs, sorted(a["asset_id"] for a in assets)
 

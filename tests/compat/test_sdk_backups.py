@@ -21,14 +21,16 @@ from tests.compat.server import (
     OTHER_KEY,
     OTHER_SECRET,
     Server,
+    blob_count,
     point_sdk_at,
     start_server,
     stop_server,
 )
 from tests.conftest import fresh_postgres_schema
+from tests.s3server import fresh_storage_url
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "s3"])
 def backup_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
@@ -37,6 +39,8 @@ def backup_server(
     with ExitStack() as stack:
         if request.param == "postgres":
             env["CLOUDLET_DATABASE_URL"] = stack.enter_context(fresh_postgres_schema())
+        if request.param == "s3":
+            env["CLOUDLET_STORAGE_URL"] = fresh_storage_url(request)
         srv = start_server(tmp_path_factory.mktemp(f"backup-{request.param}"), env)
         stack.callback(stop_server, srv)
         done = srv.cli("clouds", "settings", CLOUD, "backup=true")
@@ -65,10 +69,6 @@ def off(backup_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serv
 def files(tmp_path: Path) -> list[Path]:
     """Three PNGs of different sizes (noise does not compress, so sizes differ)."""
     return [make_noise_png(tmp_path / f"v{n}.png", 8 + 4 * n, 8) for n in range(3)]
-
-
-def blob_count(server: Server) -> int:
-    return sum(1 for p in (server.data_dir / "blobs").rglob("*") if p.is_file())
 
 
 def fsck_clean(server: Server) -> bool:

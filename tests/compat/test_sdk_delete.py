@@ -11,7 +11,7 @@ import cloudinary.uploader
 import httpx
 import pytest
 from tests.compat.helpers import make_png
-from tests.compat.server import Server, point_sdk_at, running_server
+from tests.compat.server import Server, blob_count, point_sdk_at, running_server
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +31,6 @@ def paged(paged_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ser
 @pytest.fixture()
 def png(tmp_path: Path) -> Path:
     return make_png(tmp_path / "d.png", 6, 6)
-
-
-def blob_count(server: Server) -> int:
-    return sum(1 for p in (server.data_dir / "blobs").rglob("*") if p.is_file())
 
 
 def test_delete_by_public_ids(sdk: object, server: Server, png: Path) -> None:

@@ -49,6 +49,14 @@ def test_create_and_delete_empty_folders(sdk: object, png: Path) -> None:
         cloudinary.api.delete_folder("made")
 
 
+def test_a_top_level_folder_is_an_admin_call_not_an_upload_action(sdk: object) -> None:
+    # POST /v1_1/{cloud}/folders/{name} has the shape of an Upload API action
+    # (/v1_1/{cloud}/{resource_type}/{action}); it must still reach the folders API
+    created = cloudinary.api.create_folder("toplevel")
+    assert created == {**created, "success": True, "path": "toplevel", "name": "toplevel"}
+    assert cloudinary.api.delete_folder("toplevel")["deleted"] == ["toplevel"]
+
+
 def test_rename_folder_moves_assets(sdk: object, png: Path) -> None:
     old = cloudinary.uploader.upload(str(png), public_id="moving/inner/pic")
     result = cloudinary.api.rename_folder("moving", "moved/here")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from cloudinary.exceptions import AuthorizationRequired, BadRequest, NotFound
 from tests.compat.helpers import make_png
-from tests.compat.server import CLOUD, Server
+from tests.compat.server import CLOUD, Server, blob_keys
 
 
 @pytest.fixture()
@@ -20,7 +20,7 @@ def png(tmp_path: Path) -> Path:
 
 
 def blobs(server: Server) -> set[str]:
-    return {str(p) for p in (server.data_dir / "blobs").rglob("*") if p.is_file()}
+    return blob_keys(server)
 
 
 def fsck_clean(server: Server) -> bool:

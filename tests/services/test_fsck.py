@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pyvips
@@ -19,9 +20,18 @@ from cloudlet.services.staging import UploadSource
 from cloudlet.settings import Settings
 
 
+@pytest.fixture(params=["local", "s3"])
+def blob_store_url(request: pytest.FixtureRequest) -> str:
+    """CLOUDLET_STORAGE_URL: empty (local disk) or a fresh prefix on the test S3 server."""
+    return "" if request.param == "local" else request.getfixturevalue("s3_storage_url")
+
+
 @pytest.fixture()
-def deps(tmp_path: Path, database_url: str) -> Iterator[Deps]:
-    built = build_deps(Settings(data_dir=tmp_path / "data", database_url=database_url))
+def deps(tmp_path: Path, database_url: str, blob_store_url: str) -> Iterator[Deps]:
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=database_url, storage_url=blob_store_url
+    )
+    built = build_deps(settings)
     yield built
     built.catalog.close()
 
@@ -45,12 +55,32 @@ def put(deps: Deps, cloud: Cloud, tmp_path: Path, public_id: str) -> dict:
         )
 
 
-def blob_path(deps: Deps, cloud: Cloud, public_id: str) -> Path:
+def storage_key(deps: Deps, cloud: Cloud, public_id: str) -> str:
     asset = deps.catalog.get_asset(cloud.id, "image", "upload", public_id)
     assert asset is not None
-    path = deps.storage.local_path(asset.storage_key)
-    assert path is not None
-    return path
+    return asset.storage_key
+
+
+def damage(deps: Deps, key: str, change: Callable[[bytes], bytes | None]) -> None:
+    """Change the bytes the store holds under ``key`` behind Cloudlet's back (None: delete
+    them): the file on disk, or the object in the bucket (whatever the local cache holds)."""
+    storage: Any = deps.storage
+    if not deps.settings.storage_url:
+        path = storage.local_path(key)
+        new = change(path.read_bytes())
+        path.unlink() if new is None else path.write_bytes(new)
+        return
+    name = storage.prefix + key
+    old = storage.client.get_object(Bucket=storage.bucket, Key=name)["Body"].read()
+    new = change(old)
+    if new is None:
+        storage.client.delete_object(Bucket=storage.bucket, Key=name)
+    else:
+        storage.client.put_object(Bucket=storage.bucket, Key=name, Body=new)
+
+
+def _flip_last_byte(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0xFF])
 
 
 def test_clean_store_is_clean(deps: Deps, cloud: Cloud, tmp_path: Path) -> None:
@@ -65,12 +95,9 @@ def test_missing_and_damaged_originals_are_reported_never_repaired(
     put(deps, cloud, tmp_path, "gone")
     put(deps, cloud, tmp_path, "resized")
     put(deps, cloud, tmp_path, "flipped")
-    blob_path(deps, cloud, "gone").unlink()
-    blob_path(deps, cloud, "resized").write_bytes(b"short")
-    damaged = blob_path(deps, cloud, "flipped")
-    data = bytearray(damaged.read_bytes())
-    data[-1] ^= 0xFF
-    damaged.write_bytes(bytes(data))
+    damage(deps, storage_key(deps, cloud, "gone"), lambda _: None)
+    damage(deps, storage_key(deps, cloud, "resized"), lambda _: b"short")
+    damage(deps, storage_key(deps, cloud, "flipped"), _flip_last_byte)
     report = fsck(deps, repair=True)
     kinds = sorted(p.kind for p in report.problems)
     assert kinds == ["etag_mismatch", "missing_blob", "size_mismatch"]

@@ -15,19 +15,29 @@ import pytest
 
 from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.storage.base import Storage
+from cloudlet.storage.cache import DiskCache
 from cloudlet.storage.local import TEMP_PREFIX, LocalStorage
+from cloudlet.storage.s3 import S3Storage, parse_s3_url
 
 
-def _local(tmp_path: Path) -> Storage:
+def _local(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     return LocalStorage(tmp_path / "blobs", tmp_path / "staging")
 
 
-BACKENDS: list[Callable[[Path], Storage]] = [_local]
+def _s3(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """A fresh key prefix on the session's S3 server (tests/s3server.py)."""
+    url = request.getfixturevalue("s3_storage_url")
+    cache = DiskCache(tmp_path / "cache", 64 * 1024 * 1024)
+    client = request.getfixturevalue("s3_client")
+    return S3Storage(parse_s3_url(url), tmp_path / "staging", cache, client)
+
+
+BACKENDS: list[Callable[[pytest.FixtureRequest, Path], Storage]] = [_local, _s3]
 
 
 @pytest.fixture(params=BACKENDS, ids=lambda factory: factory.__name__.lstrip("_"))
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
-    return request.param(tmp_path)
+    return request.param(request, tmp_path)
 
 
 def _read(storage: Storage, key: str) -> bytes:

@@ -7,6 +7,9 @@ import hashlib
 import io
 import os
 import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from cloudlet.services.deps import Deps
 from cloudlet.services.staging import Staged
 from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
-from cloudlet.web.ratelimit import HourlyRateLimiter
+from cloudlet.web.ratelimit import HourlyRateLimiter, LimitExceededError, RedisCallCounter
 
 CLOUD_ID = 7
 MAX = 1024 * 1024
@@ -355,3 +358,61 @@ def test_the_same_hour_in_another_time_zone_does_not_reset() -> None:
     limiter.hit("demo", T0)
     same_hour_elsewhere = T0.astimezone(timezone(timedelta(hours=9)))
     assert limiter.hit("demo", same_hour_elsewhere)["X-FeatureRateLimit-Remaining"] == "0"
+
+
+def test_over_the_limit_carries_the_headers() -> None:
+    limiter = HourlyRateLimiter(1)
+    limiter.hit("demo", T0)
+    with pytest.raises(LimitExceededError) as info:
+        limiter.hit("demo", T0)
+    assert info.value.headers["X-FeatureRateLimit-Remaining"] == "0"
+    assert info.value.headers["X-FeatureRateLimit-Limit"] == "1"
+
+
+def test_the_limiter_counts_through_its_counter() -> None:
+    seen: list[tuple[str, int]] = []
+
+    class Recording:
+        def count(self, cloud: str, window: int) -> int:
+            seen.append((cloud, window))
+            return 7
+
+    headers = HourlyRateLimiter(10, Recording()).hit("demo", T0)
+    assert headers["X-FeatureRateLimit-Remaining"] == "3"
+    assert seen == [("demo", int(datetime(2024, 10, 4, 13, tzinfo=UTC).timestamp()))]
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture()
+def redis_counter() -> Iterator[RedisCallCounter]:
+    """A counter on the local Redis under a fresh namespace (skipped without Redis, except
+    in CI where that fails); its keys are removed afterwards."""
+    counter = RedisCallCounter(REDIS_URL, f"cloudlet-test-{uuid.uuid4().hex[:8]}")
+    try:
+        counter.client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means no Redis here
+        if os.environ.get("CI"):
+            pytest.fail(f"no Redis at {REDIS_URL}: {exc}")
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    yield counter
+    for key in counter.client.scan_iter(f"{counter.namespace}:*"):
+        counter.client.delete(key)
+
+
+def test_redis_counter_counts_per_cloud_and_window(redis_counter: RedisCallCounter) -> None:
+    assert [redis_counter.count("demo", 3600) for _ in range(3)] == [1, 2, 3]
+    assert redis_counter.count("other", 3600) == 1
+    assert redis_counter.count("demo", 7200) == 1
+    ttl = redis_counter.client.ttl(f"{redis_counter.namespace}:admin-calls:demo:3600")
+    assert 0 < ttl <= 7200  # the counter goes away on its own
+
+
+def test_two_redis_counters_share_the_count(redis_counter: RedisCallCounter) -> None:
+    other = RedisCallCounter(REDIS_URL, redis_counter.namespace)
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(
+            pool.map(lambda i: (redis_counter, other)[i % 2].count("demo", 3600), range(40))
+        )
+    assert sorted(seen) == list(range(1, 41))

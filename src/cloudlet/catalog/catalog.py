@@ -13,6 +13,7 @@
 - ``derived_store.DerivedStore``: records of rendered derivatives
 - ``named.NamedStore``: named transformations
 - ``metadata.MetadataStore``: structured metadata fields, datasources and asset values
+- ``call_counts.CallCounts``: Admin API calls per cloud and hour, shared by every node
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -32,6 +33,7 @@ from cloudlet.catalog.asset_deletes import AssetDeletes
 from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.backups import BackupStore
+from cloudlet.catalog.call_counts import CallCounts
 from cloudlet.catalog.clouds import CloudStore
 from cloudlet.catalog.derived_store import DerivedStore
 from cloudlet.catalog.folders import FolderStore
@@ -69,6 +71,7 @@ class Catalog(
     DerivedStore,
     NamedStore,
     MetadataStore,
+    CallCounts,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 

@@ -95,6 +95,11 @@ class Database:
         if not quiet:
             self.generation.bump()
 
+    def ping(self) -> None:
+        """Raise unless the database answers a trivial query (the readiness probe)."""
+        with self._read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     @property
     def _is_postgres(self) -> bool:
         return self._engine.dialect.name == "postgresql"

@@ -312,3 +312,14 @@ asset_metadata = sa.Table(
     sa.Column("value", JSONText, nullable=False),
     sa.Index(None, "field_id"),
 )
+
+# Admin API calls per cloud and clock hour, counted here by every node that shares the catalog
+# (when no Redis is configured; see web/ratelimit.py). ``window`` is the hour's start, in Unix
+# seconds.
+api_call_counts = sa.Table(
+    "api_call_counts",
+    metadata,
+    sa.Column("cloud", sa.Text, primary_key=True),
+    sa.Column("window", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("calls", sa.BigInteger, nullable=False),
+)

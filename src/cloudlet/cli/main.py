@@ -93,6 +93,7 @@ def serve(
 
     from cloudlet.cli.protocol import HttpProtocol
     from cloudlet.malloc import tune_malloc
+    from cloudlet.metrics.store import clear as clear_metrics
     from cloudlet.services import chunks
     from cloudlet.services.fsck import clear_staging, sweep_journal
 
@@ -111,6 +112,7 @@ def serve(
     sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
     clear_staging(deps)
     chunks.sweep_abandoned(deps)
+    clear_metrics(settings.metrics_dir)  # counts start at zero with the server
     cloud, created = clouds_service.ensure_cloud(deps, settings.demo_cloud)
     _print_welcome(settings, cloud, created, tls_files)
     deps.catalog.close()
@@ -126,7 +128,8 @@ def serve(
             port=settings.port,
             workers=settings.workers,
             log_level="info",
-            access_log=settings.access_log,
+            # with CLOUDLET_ACCESS_LOG_FORMAT=json the application writes the access log
+            access_log=settings.access_log and settings.access_log_format == "text",
             proxy_headers=False,
             ssl_certfile=str(tls_files.cert) if tls_files else None,
             ssl_keyfile=str(tls_files.key) if tls_files else None,

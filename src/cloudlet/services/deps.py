@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.services.queue import JobQueue
@@ -19,6 +20,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class RenderMetrics(Protocol):
+    """Where render times are counted (``cloudlet.metrics``)."""
+
+    def observe_render(self, seconds: float) -> None:
+        """One render took ``seconds``."""
+
+
 @dataclass(frozen=True)
 class Deps:
     """The collaborators handed to services by the composition root (``cloudlet.app``)."""
@@ -29,6 +37,7 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utc_now)
     renders: RenderPool = field(default_factory=RenderPool)
     queue: JobQueue | None = None  # where eager_async, add-ons and webhooks are queued
+    metrics: RenderMetrics | None = None  # render times (serving processes only)
 
     def now(self) -> datetime:
         """The current time according to this deployment's clock."""

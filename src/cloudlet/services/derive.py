@@ -7,6 +7,7 @@ and ``c_fill,w_100`` are one derivative, and an overwrite (new version) renders 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,12 +103,16 @@ def _rendered(deps: Deps, cloud: Cloud, asset: Asset, request: Request, accept: 
     source = deps.storage.local_path(asset.storage_key)
     if source is None:
         raise NotFoundError(f"Resource not found - {asset.public_id}")
+    started = time.perf_counter()
     try:
-        return _render(deps, cloud, asset, request, accept, source)
+        rendered = _render(deps, cloud, asset, request, accept, source)
     except BadRequestError:
         if not source.exists():  # deleted or overwritten since it was looked up
             raise NotFoundError(f"Resource not found - {asset.public_id}") from None
         raise
+    if deps.metrics is not None:
+        deps.metrics.observe_render(time.perf_counter() - started)
+    return rendered
 
 
 def _render(

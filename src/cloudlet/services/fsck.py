@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cloudlet.services.deps import Deps
-from cloudlet.services.staging import file_md5
 
 JOURNAL_GRACE = timedelta(minutes=10)
 
@@ -107,8 +106,7 @@ def _check_assets(
                 Problem("size_mismatch", key, f"{label}: {size} bytes, catalog says {asset.bytes}")
             )
             continue
-        path = storage.local_path(key)
-        if verify_etags and path is not None and file_md5(path) != asset.etag:
+        if verify_etags and storage.md5(key) != asset.etag:
             report.problems.append(Problem("etag_mismatch", key, f"{label}: etag differs"))
 
 

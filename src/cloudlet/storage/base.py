@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,16 @@ class Storage(ABC):
     @abstractmethod
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         """Every key starting with ``prefix`` (staging files excluded), in no set order."""
+
+    def md5(self, key: str) -> str:
+        """The MD5 hex digest of the blob's bytes as the store itself holds them (never a
+        cached copy), for ``fsck``; NotFoundError if absent."""
+        digest = hashlib.md5(usedforsecurity=False)
+        with self.open(key) as file:
+            while chunk := file.read(1024 * 1024):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def check(self) -> None:
+        """Raise unless the store can be used now (the readiness probe calls this)."""
+        next(iter(self.iter_keys()), None)

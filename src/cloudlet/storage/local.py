@@ -13,38 +13,11 @@ from typing import BinaryIO
 
 from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.storage.base import Storage
+from cloudlet.storage.keys import TEMP_PREFIX, check_staging_suffix, validate_key
 
-TEMP_PREFIX = ".tmp-"  # temp and staging files; never a key segment, skipped by iter_keys
-MAX_KEY_LENGTH = 1024
-MAX_SEGMENT_BYTES = 255  # NAME_MAX on Linux and macOS filesystems
+__all__ = ["TEMP_PREFIX", "LocalStorage", "validate_key"]
+
 _COPY_CHUNK = 1024 * 1024
-
-
-def validate_key(key: str) -> list[str]:
-    """The key's segments; BadRequestError unless ``key`` is a safe relative path: '/'-separated
-    non-empty segments, none of them ``.`` or ``..`` or starting with the temp-file prefix, no
-    backslash or control character, valid UTF-8, at most 1024 characters."""
-    if not isinstance(key, str) or not _is_clean(key):
-        raise BadRequestError(f"Invalid storage key {key!r}")
-    segments = key.split("/")
-    for segment in segments:
-        if segment in ("", ".", "..") or segment.startswith(TEMP_PREFIX):
-            raise BadRequestError(f"Invalid storage key {key!r}")
-        if len(segment.encode()) > MAX_SEGMENT_BYTES:
-            raise BadRequestError(f"Invalid storage key {key!r}: a path segment is too long")
-    return segments
-
-
-def _is_clean(key: str) -> bool:
-    if not key or len(key) > MAX_KEY_LENGTH or "\\" in key:
-        return False
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in key):
-        return False
-    try:
-        key.encode()  # lone surrogates have no file name
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class LocalStorage(Storage):
@@ -72,8 +45,7 @@ class LocalStorage(Storage):
     def new_staging_path(self, suffix: str = "") -> Path:
         """A fresh path in the staging directory (created on demand); ``suffix`` is kept so
         that tools which sniff by extension still can."""
-        if "/" in suffix or "\\" in suffix or "\0" in suffix or len(suffix) > 32:
-            raise BadRequestError(f"Invalid staging suffix {suffix!r}")
+        check_staging_suffix(suffix)
         self.staging.mkdir(parents=True, exist_ok=True)
         return self.staging / f"{TEMP_PREFIX}{secrets.token_hex(16)}{suffix}"
 
@@ -178,6 +150,12 @@ class LocalStorage(Storage):
         if not path.is_file():
             raise NotFoundError(f"Blob not found: {key}")
         return path.stat().st_size
+
+    def check(self) -> None:
+        """Raise OSError unless the blob directory exists (or can be made) and is writable."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise PermissionError(f"blob directory {self.root} is not writable")
 
     # ------------------------------------------------------------------------ delete, list
 

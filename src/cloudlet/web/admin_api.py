@@ -16,7 +16,8 @@ from cloudlet.services.auth import authenticate_admin, require_cloud
 from cloudlet.services.deps import Deps
 from cloudlet.web.context import basic_auth, deps_of, in_thread
 from cloudlet.web.params import read_params
-from cloudlet.web.responses import json_response
+from cloudlet.web.ratelimit import LimitExceededError
+from cloudlet.web.responses import error_response, json_response
 
 AdminCall = Callable[[Deps, Cloud, dict[str, Any]], Any]
 
@@ -35,11 +36,14 @@ def admin_route(call: AdminCall) -> Callable[[Request], Awaitable[Response]]:
         def work() -> Any:
             cloud = require_cloud(deps, request.path_params["cloud"])
             authenticate_admin(cloud, *credentials)
-            return cloud, call(deps, cloud, values)
+            # every authenticated call counts; one over the limit does nothing
+            headers = request.app.state.rate_limiter.hit(cloud.name, deps.now())
+            return headers, call(deps, cloud, values)
 
-        cloud, body = await in_thread(work)
-        limiter = request.app.state.rate_limiter
-        headers = limiter.hit(cloud.name, deps.now())
+        try:
+            headers, body = await in_thread(work)
+        except LimitExceededError as exc:
+            return error_response(exc.message, exc.status, headers=exc.headers)
         return json_response(body, headers=headers)
 
     return endpoint
@@ -174,7 +178,7 @@ routes = [
     Route(
         "/v1_1/{cloud}/resources/{rest:path}",
         admin_route(_resources),
-        methods=["GET", "POST", "PUT", "DELETE"],
+        methods=["GET", "POST", "DELETE"],
     ),
     Route("/v1_1/{cloud}/tags/{resource_type}", admin_route(_tags), methods=["GET"]),
     Route("/v1_1/{cloud}/derived_resources", admin_route(_derived_resources), methods=["DELETE"]),

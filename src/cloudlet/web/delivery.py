@@ -88,7 +88,9 @@ async def _remembered_or_resolved(
     deps, cache = deps_of(request), request.app.state.hits
     key = hits.path_key(request.scope)
     hit = hits.lookup(cache, key, accept) if key else None
-    if hit is not None and hit.rule.allows(token, int(deps.now().timestamp())):
+    found = hit is not None and hit.rule.allows(token, int(deps.now().timestamp()))
+    request.app.state.observer.cache_lookup(found)
+    if hit is not None and found:
         return hit.found, hit.body
     since = cache.generation()
     hit = await in_thread(hits.resolve_hit, deps, parsed, token, accept)

@@ -14,6 +14,8 @@ import email.utils
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from time import perf_counter
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,6 +26,9 @@ from cloudlet.services import delivery as delivery_service
 from cloudlet.services.delivery import Delivery
 from cloudlet.services.deps import Deps
 from cloudlet.services.hit_cache import AccessRule, HitCache, access_rule
+
+if TYPE_CHECKING:
+    from cloudlet.web.observe import Observer
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 UNVERSIONED = "public, max-age=3600"
@@ -159,27 +164,35 @@ def token_of(query_string: bytes) -> str | None:
 class HitMiddleware:
     """Answers remembered small blobs before Starlette's routing and middleware run."""
 
-    def __init__(self, app: ASGIApp, hits: Hits, deps: Deps) -> None:
+    def __init__(
+        self, app: ASGIApp, hits: Hits, deps: Deps, observer: Observer | None = None
+    ) -> None:
         self.app = app
         self.hits = hits
         self.deps = deps
+        self.observer = observer  # metrics and access log of the answers sent from here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = perf_counter()
         hit = self._answerable(scope) if scope["type"] == "http" else None
         if hit is None:
             await self.app(scope, receive, send)
             return
         hit_, not_modified = hit
-        request_id = (b"x-request-id", secrets.token_hex(8).encode())
+        request_id = secrets.token_hex(8).encode()
         if not_modified:
             start = {"type": "http.response.start", "status": 304}
-            await send({**start, "headers": [*hit_.raw_304, request_id]})
+            await send({**start, "headers": [*hit_.raw_304, (b"x-request-id", request_id)]})
             await send({"type": "http.response.body", "body": b""})
-            return
-        headers = [*hit_.raw_200, request_id]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        body = b"" if scope["method"] == "HEAD" else hit_.body
-        await send({"type": "http.response.body", "body": body})
+            status, size = 304, 0
+        else:
+            headers = [*hit_.raw_200, (b"x-request-id", request_id)]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            body = b"" if scope["method"] == "HEAD" else hit_.body
+            await send({"type": "http.response.body", "body": body})
+            status, size = 200, len(body or b"")
+        if self.observer is not None:
+            self.observer.hit(scope, status, started, request_id, size)
 
     def _answerable(self, scope: Scope) -> tuple[Hit, bool] | None:
         """The hit to send from memory and whether it is a 304; None: take the full path."""
