@@ -19,13 +19,20 @@ from starlette.middleware.cors import CORSMiddleware
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.catalog.generation import Generation
+from cloudlet.cdn.base import Invalidator
+from cloudlet.cdn.http import HttpInvalidator
+from cloudlet.cdn.nginx import NginxInvalidator
+from cloudlet.cdn.none import NoneInvalidator
+from cloudlet.cdn.varnish import VarnishInvalidator
 from cloudlet.errors import BadRequestError, CloudletError
 from cloudlet.jobs.queue import HueyQueue
-from cloudlet.services import chunks
+from cloudlet.services import chunks, invalidation, webhooks
 from cloudlet.services.deps import Deps
+from cloudlet.services.events import EventBus
 from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
 from cloudlet.web import admin_api, delivery, metadata_api, outputs, upload_api
+from cloudlet.web.error_cache import ErrorBackoff
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
     BodyLimitMiddleware,
@@ -61,9 +68,29 @@ def build_deps(settings: Settings) -> Deps:
     catalog.migrate()
     storage = LocalStorage(settings.blob_dir, settings.tmp_dir / "staging")
     queue = build_queue(settings)
-    deps = Deps(settings=settings, catalog=catalog, storage=storage, queue=queue)
+    deps = Deps(
+        settings=settings,
+        catalog=catalog,
+        storage=storage,
+        queue=queue,
+        # what follows a committed change: CDN invalidation, then webhooks
+        events=EventBus([invalidation.on_change, webhooks.on_change]),
+        invalidator=build_invalidator(settings),
+    )
     queue.bind(deps)  # jobs taken from the queue in this process run with these deps
     return deps
+
+
+def build_invalidator(settings: Settings) -> Invalidator:
+    """The CDN invalidator CLOUDLET_CDN_INVALIDATOR names (none by default)."""
+    urls = settings.cdn_urls
+    if settings.cdn_invalidator == "varnish":
+        return VarnishInvalidator(urls, mode=settings.cdn_varnish_mode)
+    if settings.cdn_invalidator == "nginx":
+        return NginxInvalidator(urls)
+    if settings.cdn_invalidator == "http":
+        return HttpInvalidator(urls, token=settings.cdn_token, public_url=settings.public_url)
+    return NoneInvalidator()
 
 
 def build_queue(settings: Settings) -> HueyQueue:
@@ -142,6 +169,9 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     )
     app.state.deps = deps
     app.state.hits = hits
+    app.state.error_backoff = ErrorBackoff(
+        settings.cache_error_max_age_s, settings.cache_error_max_age_cap_s, deps.catalog.generation
+    )
     app.state.rate_limiter = HourlyRateLimiter(settings.admin_rate_limit)
     return app
 

@@ -13,6 +13,7 @@
 - ``derived_store.DerivedStore``: records of rendered derivatives
 - ``named.NamedStore``: named transformations
 - ``metadata.MetadataStore``: structured metadata fields, datasources and asset values
+- ``webhooks.WebhookStore``: webhook deliveries and their outcome
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -39,6 +40,7 @@ from cloudlet.catalog.generation import Generation
 from cloudlet.catalog.metadata import MetadataStore
 from cloudlet.catalog.named import NamedStore
 from cloudlet.catalog.relations import Relations
+from cloudlet.catalog.webhooks import WebhookStore
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Serialises concurrent migrate() calls on PostgreSQL (an arbitrary, fixed 64-bit number).
@@ -69,6 +71,7 @@ class Catalog(
     DerivedStore,
     NamedStore,
     MetadataStore,
+    WebhookStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 
