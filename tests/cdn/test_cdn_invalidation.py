@@ -22,12 +22,16 @@ import cloudinary.utils
 import httpx
 import pytest
 from tests.cdn.caches import CACHES, Cache, ensure_nginx, ensure_varnish
-from tests.compat.helpers import make_noise_png
+from tests.compat.helpers import data_uri, make_noise_png
 from tests.compat.server import Server, free_port, start_server, stop_server
+from tests.compat.webhooks import webhook_receiver
 
 from cloudlet.app import build_deps
 from cloudlet.services import manage
+from cloudlet.services.auth import UploadAuth
 from cloudlet.services.events import Actor
+from cloudlet.services.staging import UploadSource
+from cloudlet.services.upload import upload
 from cloudlet.settings import load_settings
 
 ENSURE = {"varnish": ensure_varnish, "nginx": ensure_nginx}
@@ -266,19 +270,34 @@ def test_bulk_deletes_invalidate_only_where_allowed(
 def test_the_media_explorer_always_invalidates(
     stack: Stack, new_cloud: Callable[..., Cloud], images: tuple[Path, Path]
 ) -> None:
-    """Services called with ``actor=Actor.UI`` (as the Media Explorer will) invalidate
-    without being asked; the job runs in the live server's workers."""
+    """Use cases called with ``actor=Actor.UI`` (as the Media Explorer will) invalidate
+    without being asked, and notify with source "ui"; the jobs run in the live server."""
     cloud = new_cloud()
-    cloud.upload(images[0], "ui/deleted")
-    url = cloud.url("ui/deleted")
-    old = cached(url)
+    for public_id in ("ui/deleted", "ui/renamed", "ui/overwritten"):
+        cloud.upload(images[0], public_id)
+    urls = {pid: cloud.url(pid) for pid in ("ui/deleted", "ui/renamed", "ui/overwritten")}
+    old = {url: cached(url) for url in urls.values()}
     settings = load_settings({**stack.server.env, "CLOUDLET_DATA_DIR": str(stack.server.data_dir)})
     deps = build_deps(settings)
-    try:
-        found = deps.catalog.get_cloud(cloud.name)
-        assert found is not None
-        answer = manage.destroy(deps, found, "image", {"public_id": "ui/deleted"}, actor=Actor.UI)
-        assert answer == {"result": "ok"}
-    finally:
-        deps.catalog.close()
-    wait_gone({url: old})
+    ui = Actor.UI
+    with webhook_receiver() as hook:
+        try:
+            found = deps.catalog.get_cloud(cloud.name)
+            assert found is not None
+            url = {"notification_url": hook.url}
+            assert manage.destroy(
+                deps, found, "image", {"public_id": "ui/deleted", **url}, actor=ui
+            ) == {"result": "ok"}
+            manage.rename(
+                deps, found, "image",
+                {"from_public_id": "ui/renamed", "to_public_id": "ui/moved", **url}, actor=ui,
+            )  # fmt: skip
+            source = UploadSource(text=data_uri(images[1]))
+            params = {"public_id": "ui/overwritten", **url}
+            upload(deps, found, "image", params, source, UploadAuth(True, None), actor=ui)
+        finally:
+            deps.catalog.close()
+        wait_gone(old)
+        for kind in ("delete", "rename", "upload"):
+            item = hook.wait_for(lambda b, kind=kind: b["notification_type"] == kind)
+            assert item.body["notification_context"]["triggered_by"]["source"] == "ui"
