@@ -62,7 +62,8 @@ def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         with ExitStack() as stack:
-            cache = stack.enter_context(varnish(work / "varnish", port))
+            # Varnish's default tuning (100 threads per pool), not the tests' small one
+            cache = stack.enter_context(varnish(work / "varnish", port, tuning=()))
             static = nginx(work, photo)
             processes.append(static[0])
             alone = cloudlet_serve({**server.env}, path)

@@ -101,6 +101,10 @@ def backend_vcl(cloudlet_port: int) -> str:
     return text.replace('.port = "8000";', f'.port = "{cloudlet_port}";')
 
 
+# for tests: few threads, and a ban lurker that runs at once
+SMALL = ("-p", "ban_lurker_sleep=0.01", "-p", "thread_pool_min=5")
+
+
 def ensure_varnish() -> None:
     ensure_packages({VARNISHD: "varnish"})
 
@@ -111,7 +115,11 @@ def ensure_nginx() -> None:
 
 @contextmanager
 def varnish(
-    workdir: Path, cloudlet_port: int, port: int | None = None, purger: str = "127.0.0.1"
+    workdir: Path,
+    cloudlet_port: int,
+    port: int | None = None,
+    purger: str = "127.0.0.1",
+    tuning: tuple[str, ...] = SMALL,
 ) -> Iterator[Cache]:
     """varnishd in the foreground with the shipped VCL, on ``port`` (or a free one) of the
     loopback; ``purger``: the address its ACL lets purge (tests of refusal change it)."""
@@ -128,7 +136,7 @@ def varnish(
     command = [
         str(VARNISHD), "-F", "-f", str(vcl), "-a", f"127.0.0.1:{port}",
         "-n", str(workdir / "instance"), "-s", "malloc,64m", "-T", "none", "-j", "none",
-        "-p", "ban_lurker_sleep=0.01", "-p", "thread_pool_min=5",
+        *tuning,
     ]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
