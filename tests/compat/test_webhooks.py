@@ -4,7 +4,9 @@ with the CLI, the address guard, and no loss when the server is killed before de
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -171,6 +173,17 @@ def deliveries(server: Server, *args: str) -> str:
     return done.stdout
 
 
+def statuses(server: Server) -> list[tuple[str, int, str]]:
+    """(status, attempts, last error) of every delivery, newest first, read from the catalog
+    file directly (polling through the CLI would cost a process start each time)."""
+    with contextlib.closing(sqlite3.connect(server.data_dir / "catalog.sqlite3")) as db:
+        rows = db.execute(
+            "select status, attempts, coalesce(last_error, '') from webhook_deliveries "
+            "order by id desc"
+        ).fetchall()
+    return [(str(a), int(b), str(c)) for a, b, c in rows]
+
+
 def test_retries_back_off_then_fail_and_the_cli_sends_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,7 +194,12 @@ def test_retries_back_off_then_fail_and_the_cli_sends_again(
         with webhook_receiver(failures=1000) as hook:
             cloudinary.uploader.upload(str(make_png(tmp_path / "r.png", 20, 20)), public_id="r")
             cloudinary.uploader.destroy("r", notification_url=hook.url)
-            wait_until(lambda: "failed" in deliveries(server, "--failed"))
+            wait_until(
+                lambda: (
+                    statuses(server)[:1]
+                    == [("failed", 3, "Notification to " + hook.url + " answered HTTP 500")]
+                )
+            )
             times = [r.at for r in hook.received]
             assert len(times) == 3  # the first attempt and 2 retries
             assert times[1] - times[0] >= 0.9 and times[2] - times[1] >= 1.9  # 1 s, then 2 s
@@ -191,8 +209,8 @@ def test_retries_back_off_then_fail_and_the_cli_sends_again(
             retried = server.cli("webhooks", "retry", "--all-failed")
             assert retried.returncode == 0 and "queued" in retried.stdout
             checked(hook.wait_for(about("delete", "r")))
-            wait_until(lambda: "failed" not in deliveries(server, "--failed"))
-            assert "delivered" in deliveries(server)
+            wait_until(lambda: statuses(server)[0][0] == "delivered")
+            assert "delivered" in deliveries(server) and statuses(server)[0][1] == 4
             again = server.cli("webhooks", "retry", "1")
             assert again.returncode == 1 and "No failed webhook delivery 1" in again.stderr
     finally:
@@ -207,7 +225,9 @@ def test_private_addresses_are_refused_unless_allowed(
         point_sdk_at(server, monkeypatch)
         cloudinary.uploader.upload(str(make_png(tmp_path / "p.png", 20, 20)), public_id="p")
         cloudinary.uploader.destroy("p", notification_url=receiver.url)
-        wait_until(lambda: "not allowed" in deliveries(server, "--failed"))
+        wait_until(lambda: "not allowed" in str(statuses(server)))
+        assert statuses(server)[0][:2] == ("failed", 1)  # no retries
+        assert "Remote address not allowed" in deliveries(server, "--failed")
         time.sleep(1)
         assert receiver.received == []
     finally:
