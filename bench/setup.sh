@@ -1,6 +1,6 @@
 #!/bin/sh
 # Everything the peer benchmarks need, none of it in the project's dependencies:
-#   - wrk and nginx (Debian packages; apt-get as root)
+#   - wrk, nginx and varnish (Debian packages; apt-get as root)
 #   - real photographs: Debian's plasma-workspace-wallpapers .deb, unpacked with dpkg -x
 #     (no install), and the sample photographs inside the scikit-image and matplotlib wheels
 #   - thumbor 7.8 in its own virtual environment
@@ -17,8 +17,9 @@ mkdir -p "$CACHE"
 need_packages=""
 command -v wrk >/dev/null 2>&1 || need_packages="$need_packages wrk"
 [ -x /usr/sbin/nginx ] || need_packages="$need_packages nginx"
+[ -x /usr/sbin/varnishd ] || need_packages="$need_packages varnish"
 if [ -n "$need_packages" ]; then
-    # keep the package's init script from starting a system nginx on port 80
+    # keep the packages' init scripts from starting a system nginx or varnish
     made_policy=""
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d

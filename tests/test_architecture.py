@@ -24,8 +24,14 @@ SOURCE_SUFFIXES = {".py", ".html", ".js", ".css", ".vcl"}
 # Third-party distributions that provide images (and what imaging may use).
 IMAGING_LIBS = {"pyvips", "av", "numpy", "cv2"}
 WEB_LIBS = {"starlette", "uvicorn"}
-# The identifier of a concrete blob store: ``<Backend>Storage``.
-CONCRETE_STORAGE = re.compile(r"^[A-Z]\w*Storage$")
+# The identifier of a concrete backend: ``<Backend>Storage``, ``<Backend>Invalidator``.
+CONCRETE_STORAGE = re.compile(r"^[A-Z]\w*(?:Storage|Invalidator)$")
+ROLES = {"Storage", "Invalidator"}
+# backend packages and the module of each that holds its abstract role
+BACKEND_PACKAGES = {
+    "cloudlet.storage": "cloudlet.storage.base",
+    "cloudlet.cdn": "cloudlet.cdn.base",
+}
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,7 @@ RULES: dict[str, tuple[Rule, str]] = {
     "cloudlet.storage": (_backend("cloudlet.storage"), "only cloudlet.errors/settings"),
     # shared-memory counters, imported by the web layer and the composition root
     "cloudlet.metrics": (_pure(("cloudlet.metrics",)), "standard library only"),
+    "cloudlet.cdn": (_backend("cloudlet.cdn"), "only cloudlet.errors/settings"),
     "cloudlet.services": (_services, "no Starlette/uvicorn and no web, cli, ui or app"),
 }
 
@@ -207,20 +214,27 @@ def test_import_rules(package: str) -> None:
 
 
 def _may_name_backends(module: Module) -> bool:
-    return module.name == "cloudlet.app" or within(module.name, "cloudlet.storage")
+    return module.name == "cloudlet.app" or within(module.name, *BACKEND_PACKAGES)
+
+
+def _concrete_backend(name: str) -> bool:
+    """Whether an imported name is a concrete backend (anything in a backend package but
+    the package itself and its interface module)."""
+    return any(
+        within(name, package) and not (name == package or within(name, interface))
+        for package, interface in BACKEND_PACKAGES.items()
+    )
 
 
 def concrete_backend_imports(modules: list[Module]) -> list[str]:
-    """Imports of a concrete blob store (anything in cloudlet.storage but its interface)."""
+    """Imports of a concrete backend (anything in cloudlet.storage or cloudlet.cdn but their
+    interfaces)."""
     found = []
     for module in modules:
         if _may_name_backends(module):
             continue
         for ref in imports_of(module):
-            interface = ref.module == "cloudlet.storage" or within(
-                ref.module, "cloudlet.storage.base"
-            )
-            if within(ref.module, "cloudlet.storage") and not interface:
+            if _concrete_backend(ref.module):
                 found.append(f"{module.relpath}:{ref.line} imports {ref.module}")
     return found
 
@@ -259,7 +273,7 @@ def concrete_backend_names(modules: list[Module]) -> list[str]:
         if _may_name_backends(module):
             continue
         for name, line in _identifiers(module.tree):
-            if name != "Storage" and CONCRETE_STORAGE.match(name):
+            if name not in ROLES and CONCRETE_STORAGE.match(name):
                 found.append(f"{module.relpath}:{line} names {name}")
     return found
 
@@ -278,6 +292,7 @@ def test_app_is_where_local_storage_is_wired() -> None:
     """The rule above would pass vacuously if nothing named LocalStorage at all."""
     app = next(m for m in MODULES if m.name == "cloudlet.app")
     assert any(ref.module == "cloudlet.storage.local" for ref in imports_of(app))
+    assert any(ref.module == "cloudlet.cdn.varnish" for ref in imports_of(app))
 
 
 def _source_files() -> list[Path]:
@@ -388,6 +403,14 @@ BACKEND_CASES = [
     ("cloudlet.web.delivery", "def f() -> 'S3Storage': ...", [], ["S3Storage"]),
     ("cloudlet.web.delivery", '"""Works with LocalStorage and S3Storage alike."""', [], []),
     ("cloudlet.app", "from cloudlet.storage.local import LocalStorage", [], []),
+    ("cloudlet.services.invalidation", "from cloudlet.cdn.base import Invalidator", [], []),
+    (
+        "cloudlet.services.invalidation",
+        "from cloudlet.cdn.varnish import VarnishInvalidator",
+        ["cloudlet.cdn.varnish", "cloudlet.cdn.varnish.VarnishInvalidator"],
+        ["VarnishInvalidator"],
+    ),
+    ("cloudlet.app", "from cloudlet.cdn.nginx import NginxInvalidator", [], []),
     ("cloudlet.storage.s3", "class S3Storage(Storage): ...", [], []),
 ]
 

@@ -20,11 +20,17 @@ from starlette.routing import BaseRoute
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.catalog.generation import Generation
+from cloudlet.cdn.base import Invalidator
+from cloudlet.cdn.http import HttpInvalidator
+from cloudlet.cdn.nginx import NginxInvalidator
+from cloudlet.cdn.none import NoneInvalidator
+from cloudlet.cdn.varnish import VarnishInvalidator
 from cloudlet.errors import BadRequestError, CloudletError
 from cloudlet.jobs.queue import HueyQueue
 from cloudlet.metrics.registry import Metrics
-from cloudlet.services import chunks
+from cloudlet.services import chunks, invalidation, webhooks
 from cloudlet.services.deps import Deps
+from cloudlet.services.events import EventBus
 from cloudlet.settings import Settings
 from cloudlet.storage.base import Storage
 from cloudlet.storage.local import LocalStorage
@@ -37,6 +43,7 @@ from cloudlet.web import (
     outputs,
     upload_api,
 )
+from cloudlet.web.error_cache import ErrorBackoff
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
     BodyLimitMiddleware,
@@ -81,7 +88,16 @@ def build_deps(settings: Settings, metrics: Metrics | None = None) -> Deps:
     catalog.migrate()
     storage = build_storage(settings)
     queue = build_queue(settings)
-    deps = Deps(settings=settings, catalog=catalog, storage=storage, queue=queue, metrics=metrics)
+    deps = Deps(
+        settings=settings,
+        catalog=catalog,
+        storage=storage,
+        queue=queue,
+        metrics=metrics,
+        # what follows a committed change: CDN invalidation, then webhooks
+        events=EventBus([invalidation.on_change, webhooks.on_change]),
+        invalidator=build_invalidator(settings),
+    )
     queue.bind(deps)  # jobs taken from the queue in this process run with these deps
     return deps
 
@@ -97,6 +113,18 @@ def build_storage(settings: Settings) -> Storage:
 
     cache = DiskCache(settings.storage_cache_dir, settings.storage_cache_mb * 1024 * 1024)
     return S3Storage(parse_s3_url(settings.storage_url), staging, cache)
+
+
+def build_invalidator(settings: Settings) -> Invalidator:
+    """The CDN invalidator CLOUDLET_CDN_INVALIDATOR names (none by default)."""
+    urls = settings.cdn_urls
+    if settings.cdn_invalidator == "varnish":
+        return VarnishInvalidator(urls, mode=settings.cdn_varnish_mode)
+    if settings.cdn_invalidator == "nginx":
+        return NginxInvalidator(urls)
+    if settings.cdn_invalidator == "http":
+        return HttpInvalidator(urls, token=settings.cdn_token, public_url=settings.public_url)
+    return NoneInvalidator()
 
 
 def build_queue(settings: Settings) -> HueyQueue:
@@ -213,6 +241,9 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     app.state.deps = deps
     app.state.hits = hits
     app.state.observer = observer
+    app.state.error_backoff = ErrorBackoff(
+        settings.cache_error_max_age_s, settings.cache_error_max_age_cap_s, deps.catalog.generation
+    )
     app.state.rate_limiter = build_rate_limiter(deps)
     return app
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from cloudlet.errors import BadRequestError
 
 DEFAULT_DATA_DIR = "./cloudlet-data"
+CDN_INVALIDATORS = ("none", "varnish", "nginx", "http")
 MB = 1024 * 1024
 
 REQUEST_HOST: ContextVar[str | None] = ContextVar("cloudlet_request_host", default=None)
@@ -34,6 +35,11 @@ def _env_optional_int(env: Mapping[str, str], name: str) -> int | None:
     if not env.get(name):
         return None
     return _env_int(env, name, 0)
+
+
+def _env_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list (blanks dropped)."""
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -82,6 +88,18 @@ class Settings:
     queue_retry_delay_s: int = 60  # wait before a failed job (or webhook delivery) is retried
     storage_url: str = ""  # empty: blobs on local disk in data_dir; s3://bucket/prefix?… for S3
     storage_cache_mb: int = 2048  # local disk cache of blobs kept in S3 (per machine)
+    # delivery caching (docs/cdn.md): Cache-Control max-age of versioned / unversioned URLs,
+    # and of a delivery error (doubling while the same URL keeps failing, up to the cap)
+    cache_max_age_s: int = 31_536_000
+    cache_unversioned_max_age_s: int = 3600
+    cache_error_max_age_s: int = 60
+    cache_error_max_age_cap_s: int = 3600
+    cdn_invalidator: str = "none"  # none | varnish | nginx | http
+    cdn_urls: tuple[str, ...] = ()  # the caches (varnish, nginx) or the purge endpoint (http)
+    cdn_varnish_mode: str = "ban"  # ban | purge
+    cdn_token: str = ""  # sent as a bearer token by the http invalidator
+    webhook_allow_private: bool = False  # allow webhooks to loopback/private addresses
+    webhook_retries: int = 3  # retries of a refused webhook, retry delay doubling each time
 
     @property
     def sqlite_path(self) -> Path:
@@ -178,7 +196,30 @@ class Settings:
             raise BadRequestError("CLOUDLET_STORAGE_URL must be an s3:// URL (or unset)")
         if self.storage_cache_mb < 1:
             raise BadRequestError("CLOUDLET_STORAGE_CACHE_MB must be at least 1")
+        self._validate_caching()
         return self
+
+    def _validate_caching(self) -> None:
+        ages = (self.cache_max_age_s, self.cache_unversioned_max_age_s, self.cache_error_max_age_s)
+        if min(ages) < 0 or self.cache_error_max_age_cap_s < self.cache_error_max_age_s:
+            raise BadRequestError(
+                "CLOUDLET_CACHE_*_MAX_AGE_S must be 0 or more, and the error cap at least "
+                "CLOUDLET_CACHE_ERROR_MAX_AGE_S"
+            )
+        if self.cdn_invalidator not in CDN_INVALIDATORS:
+            raise BadRequestError(
+                f"CLOUDLET_CDN_INVALIDATOR must be one of {', '.join(CDN_INVALIDATORS)}"
+            )
+        if self.cdn_invalidator != "none" and not self.cdn_urls:
+            raise BadRequestError(
+                f"CLOUDLET_CDN_URLS is needed by the {self.cdn_invalidator} invalidator"
+            )
+        if not all(url.startswith(("http://", "https://")) for url in self.cdn_urls):
+            raise BadRequestError("CLOUDLET_CDN_URLS must be http:// or https:// URLs")
+        if self.cdn_varnish_mode not in ("ban", "purge"):
+            raise BadRequestError("CLOUDLET_CDN_VARNISH_MODE must be ban or purge")
+        if not 0 <= self.webhook_retries <= 10:
+            raise BadRequestError("CLOUDLET_WEBHOOK_RETRIES must be between 0 and 10")
 
 
 def normalise_database_url(url: str) -> str:
@@ -222,6 +263,16 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         queue_retry_delay_s=_env_int(env, "CLOUDLET_QUEUE_RETRY_DELAY_S", 60),
         storage_url=env.get("CLOUDLET_STORAGE_URL", ""),
         storage_cache_mb=_env_int(env, "CLOUDLET_STORAGE_CACHE_MB", 2048),
+        cache_max_age_s=_env_int(env, "CLOUDLET_CACHE_MAX_AGE_S", 31_536_000),
+        cache_unversioned_max_age_s=_env_int(env, "CLOUDLET_CACHE_UNVERSIONED_MAX_AGE_S", 3600),
+        cache_error_max_age_s=_env_int(env, "CLOUDLET_CACHE_ERROR_MAX_AGE_S", 60),
+        cache_error_max_age_cap_s=_env_int(env, "CLOUDLET_CACHE_ERROR_MAX_AGE_CAP_S", 3600),
+        cdn_invalidator=(env.get("CLOUDLET_CDN_INVALIDATOR") or "none").strip().lower(),
+        cdn_urls=_env_list(env, "CLOUDLET_CDN_URLS"),
+        cdn_varnish_mode=(env.get("CLOUDLET_CDN_VARNISH_MODE") or "ban").strip().lower(),
+        cdn_token=env.get("CLOUDLET_CDN_TOKEN", ""),
+        webhook_allow_private=_env_bool(env, "CLOUDLET_WEBHOOK_ALLOW_PRIVATE", False),
+        webhook_retries=_env_int(env, "CLOUDLET_WEBHOOK_RETRIES", 3),
     )
     if "data_dir" in overrides and overrides["data_dir"] is not None:
         overrides["data_dir"] = Path(str(overrides["data_dir"]))

@@ -10,13 +10,14 @@ module on S3 too.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import cloudinary
 import pytest
-from tests.compat.server import Server, point_sdk_at, start_server, stop_server
+from tests.compat.server import REDIS_URL, Server, point_sdk_at, start_server, stop_server
 from tests.conftest import fresh_postgres_schema
 from tests.s3server import fresh_storage_url
 
@@ -70,3 +71,18 @@ def sdk(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     yield cloudinary
     monkeypatch.delenv("CLOUDINARY_URL")
     cloudinary.reset_config()
+
+
+@pytest.fixture()
+def redis_queue() -> Iterator[str]:
+    """A fresh queue name on the local Redis; its keys are removed afterwards."""
+    from huey import RedisHuey
+
+    name = f"cloudlet-test-{uuid.uuid4().hex[:8]}"
+    huey = RedisHuey(name, url=REDIS_URL)
+    try:
+        huey.storage.conn.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means no Redis here
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    yield name
+    huey.storage.flush_all()

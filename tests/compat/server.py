@@ -21,6 +21,7 @@ CLOUD = "compat"
 OTHER_CLOUD = "othercloud"
 OTHER_KEY = "998877665544332"
 OTHER_SECRET = "zyxwvuTSRQponMLK"
+REDIS_URL = "redis://127.0.0.1:6379/0"  # the local Redis queue tests use
 
 
 @dataclass
@@ -97,7 +98,9 @@ def start_server(
 
     With ``tls`` the server speaks HTTPS only (``--tls-self-signed``; its CA is
     ``data_dir/tls/ca.pem``) and ``base_url`` is ``https://localhost:{port}``."""
-    env = {**os.environ, "CLOUDLET_DATA_DIR": str(data_dir), **(extra_env or {})}
+    # webhook receivers in tests listen on 127.0.0.1, which servers refuse by default
+    allowed = {"CLOUDLET_WEBHOOK_ALLOW_PRIVATE": "true"}
+    env = {**os.environ, "CLOUDLET_DATA_DIR": str(data_dir), **allowed, **(extra_env or {})}
     env.pop("CLOUDINARY_URL", None)
     clouds = ((CLOUD, API_KEY, API_SECRET), (OTHER_CLOUD, OTHER_KEY, OTHER_SECRET))
     for name, key, secret in clouds if create_clouds else ():

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,11 +17,9 @@ import cloudinary.exceptions
 import cloudinary.uploader
 import pytest
 from tests.compat.helpers import make_png
-from tests.compat.server import Server, point_sdk_at, start_server, stop_server
+from tests.compat.server import REDIS_URL, Server, point_sdk_at, start_server, stop_server
 from tests.compat.test_sdk_jobs import assert_signed, bgr_status, make_product_png, wait_until
 from tests.compat.webhooks import Receiver, webhook_receiver
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def queued(data_dir: Path) -> int:
@@ -127,7 +124,7 @@ def test_a_refused_notification_is_retried(tmp_path: Path, monkeypatch: pytest.M
                 str(make_png(tmp_path / "a.png", 60, 30)),
                 eager=[{"width": 30, "crop": "scale"}],
                 eager_async=True,
-                notification_url=hook.url,
+                eager_notification_url=hook.url,  # notification_url would add the upload's
             )
             item = hook.wait_for(lambda b: b.get("batch_id") == result["batch_id"])
             assert_signed(item)
@@ -135,21 +132,6 @@ def test_a_refused_notification_is_retried(tmp_path: Path, monkeypatch: pytest.M
             assert {r.body["batch_id"] for r in hook.received} == {result["batch_id"]}
     finally:
         stop_server(server)
-
-
-@pytest.fixture()
-def redis_queue() -> Iterator[str]:
-    """A fresh queue name on the local Redis; its keys are removed afterwards."""
-    from huey import RedisHuey
-
-    name = f"cloudlet-test-{uuid.uuid4().hex[:8]}"
-    huey = RedisHuey(name, url=REDIS_URL)
-    try:
-        huey.storage.conn.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means no Redis here
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    yield name
-    huey.storage.flush_all()
 
 
 def test_redis_queue_with_a_separate_worker(

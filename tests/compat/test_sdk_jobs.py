@@ -139,8 +139,14 @@ def test_background_removal_on_upload_makes_a_new_version(
         notification_url=receiver.url,
     )
     assert result["info"] == {"background_removal": {"cloudinary_ai": {"status": "pending"}}}
-    item = receiver.wait_for(lambda b: b.get("public_id") == "jobs/product")
+    item = receiver.wait_for(
+        lambda b: b.get("public_id") == "jobs/product" and b["notification_type"] == "info"
+    )
     assert_signed(item)
+    uploaded = receiver.wait_for(
+        lambda b: b.get("public_id") == "jobs/product" and b["notification_type"] == "upload"
+    )
+    assert uploaded.body["info"] == result["info"]  # the upload's own notification, too
     body = item.body
     assert (body["notification_type"], body["info_kind"], body["info_status"]) == (
         "info",

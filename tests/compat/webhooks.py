@@ -19,6 +19,7 @@ class Received:
     headers: dict[str, str]
     raw: bytes
     answered: int
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def body(self) -> dict[str, Any]:

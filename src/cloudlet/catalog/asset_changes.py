@@ -12,7 +12,7 @@ from cloudlet.catalog.asset_writes import delete_asset_rows, reload_asset, repla
 from cloudlet.catalog.assets import load_asset
 from cloudlet.catalog.db import Database, chunks, insert_or_ignore
 from cloudlet.catalog.folders import ensure_folders
-from cloudlet.catalog.model import Asset
+from cloudlet.catalog.model import Asset, RemovedAsset
 from cloudlet.catalog.schema import asset_tags, assets
 from cloudlet.errors import AlreadyExistsError, BadRequestError, NotFoundError
 
@@ -32,19 +32,21 @@ class AssetChanges(Database):
         overwrite: bool,
         now: datetime,
         from_public_id: str | None = None,
+        removed: list[RemovedAsset] | None = None,
     ) -> tuple[Asset, list[str]]:
         """Give the asset a new public id (and type). A different asset already there is
         AlreadyExistsError unless ``overwrite``, in which case it is deleted in the same
         transaction. Returns the renamed asset and the journalled keys of what was replaced.
         ``from_public_id``: NotFoundError unless the asset, once locked, still has that
-        public id (a concurrent rename or delete won the race).
+        public id (a concurrent rename or delete won the race). ``removed`` (when given)
+        receives the asset that was replaced, as it was.
         """
         with self._write() as conn:
             asset = load_asset(conn, asset_pk, for_update=True)
             if asset is None or from_public_id not in (None, asset.public_id):
                 raise NotFoundError("Resource not found")
             kind = to_type or asset.type
-            replaced = self._clear_target(conn, asset, to_public_id, kind, overwrite)
+            replaced = self._clear_target(conn, asset, to_public_id, kind, overwrite, removed)
             conn.execute(
                 sa.update(assets)
                 .where(assets.c.id == asset_pk)
@@ -54,11 +56,17 @@ class AssetChanges(Database):
             return reload_asset(conn, asset_pk), replaced
 
     def delete_named_asset(
-        self, cloud_id: int, resource_type: str, type: str, public_id: str
+        self,
+        cloud_id: int,
+        resource_type: str,
+        type: str,
+        public_id: str,
+        removed: list[RemovedAsset] | None = None,
     ) -> list[str] | None:
         """Delete the asset at this public id, looked up and locked in the deleting
         transaction (so a concurrent rename or delete cannot slip in between); journal and
-        return the storage keys to remove, or None when no asset is there."""
+        return the storage keys to remove, or None when no asset is there. ``removed``
+        (when given) receives the asset as it was, with its renders."""
         query = sa.select(assets.c.id).where(
             assets.c.cloud_id == cloud_id,
             assets.c.resource_type == resource_type,
@@ -67,10 +75,16 @@ class AssetChanges(Database):
         )
         with self._write() as conn:
             pk = conn.scalar(query.with_for_update())
-            return None if pk is None else delete_asset_rows(conn, pk)
+            return None if pk is None else delete_asset_rows(conn, pk, removed)
 
     def _clear_target(
-        self, conn: Connection, asset: Asset, public_id: str, kind: str, overwrite: bool
+        self,
+        conn: Connection,
+        asset: Asset,
+        public_id: str,
+        kind: str,
+        overwrite: bool,
+        removed: list[RemovedAsset] | None,
     ) -> list[str]:
         clash = conn.scalar(
             sa.select(assets.c.id)
@@ -86,7 +100,7 @@ class AssetChanges(Database):
             return []
         if not overwrite:
             raise AlreadyExistsError(f"Resource already exists - {public_id}")
-        return delete_asset_rows(conn, clash)
+        return delete_asset_rows(conn, clash, removed)
 
     def change_tags(
         self,

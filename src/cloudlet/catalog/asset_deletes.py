@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from cloudlet.catalog.asset_writes import delete_rows
 from cloudlet.catalog.assets import asset_filters, prefix_condition
 from cloudlet.catalog.db import Database
+from cloudlet.catalog.model import RemovedAsset
 from cloudlet.catalog.schema import assets
 
 PAGE = 1000
@@ -24,6 +25,7 @@ class DeletedPage:
     storage_keys: list[str] = field(default_factory=list)
     partial: bool = False
     last_pk: int | None = None
+    removed: list[RemovedAsset] = field(default_factory=list)  # as they were, with renders
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class AssetDeletes(Database):
             rows = rows[:limit]
             by_ids = selection.asset_ids is not None
             page.deleted = [row.asset_id if by_ids else row.public_id for row in rows]
-            page.storage_keys = delete_rows(conn, [row.id for row in rows])
+            page.storage_keys = delete_rows(conn, [row.id for row in rows], page.removed)
             page.last_pk = rows[-1].id if rows else None
             return page
 

@@ -16,7 +16,7 @@ from cloudlet.catalog.backup_rows import back_up
 from cloudlet.catalog.db import Database, chunks, insert_or_ignore, upsert
 from cloudlet.catalog.folders import ensure_folders
 from cloudlet.catalog.metadata import replace_asset_metadata
-from cloudlet.catalog.model import Asset, NewAsset
+from cloudlet.catalog.model import Asset, Derived, NewAsset, RemovedAsset
 from cloudlet.catalog.schema import (
     asset_context,
     asset_relations,
@@ -184,29 +184,38 @@ class AssetWrites(Database):
             conn.execute(sa.update(assets).where(assets.c.id == asset_pk).values(values))
             return reload_asset(conn, asset_pk)
 
-    def delete_asset(self, asset_pk: int) -> list[str]:
+    def delete_asset(self, asset_pk: int, removed: list[RemovedAsset] | None = None) -> list[str]:
         """Remove the asset, its tags, context, versions and delete tokens; journal and
         return their storage keys (current first, then versions still holding bytes,
-        no duplicates). An unknown ``asset_pk`` changes nothing and returns []."""
+        no duplicates). An unknown ``asset_pk`` changes nothing and returns []. ``removed``
+        (when given) receives the asset as it was, with its renders."""
         with self._write() as conn:
-            return delete_asset_rows(conn, asset_pk)
+            return delete_asset_rows(conn, asset_pk, removed)
 
 
-def delete_asset_rows(conn: Connection, asset_pk: int) -> list[str]:
+def delete_asset_rows(
+    conn: Connection, asset_pk: int, removed: list[RemovedAsset] | None = None
+) -> list[str]:
     """Delete one asset's rows inside ``conn``'s transaction; journal and return the storage
     keys that held its bytes ([] when the asset does not exist)."""
     exists = conn.scalar(sa.select(assets.c.id).where(assets.c.id == asset_pk).with_for_update())
-    return [] if exists is None else delete_rows(conn, [asset_pk])
+    return [] if exists is None else delete_rows(conn, [asset_pk], removed)
 
 
-def delete_rows(conn: Connection, pks: list[int]) -> list[str]:
+def delete_rows(
+    conn: Connection, pks: list[int], removed: list[RemovedAsset] | None = None
+) -> list[str]:
     """Delete these assets' rows in bulk; journal and return every storage key that held
-    their bytes: each asset's current key first, then its versions' keys, newest first."""
+    their bytes: each asset's current key first, then its versions' keys, newest first.
+    ``removed`` (when given) receives each asset as it was, with its renders."""
     keys: list[str] = []
     now = datetime.now(UTC)
     kept: set[str] = set()
     for part in chunks(pks):
-        kept |= back_up(conn, load_assets(conn, conn.execute(_rows(part)).all()), now)
+        gone = load_assets(conn, conn.execute(_rows(part)).all())
+        kept |= back_up(conn, gone, now)
+        if removed is not None:
+            removed += _with_renders(conn, gone)
         keys += conn.scalars(sa.select(assets.c.storage_key).where(assets.c.id.in_(part))).all()
         keys += conn.scalars(
             sa.select(asset_versions.c.storage_key)
@@ -225,6 +234,19 @@ def delete_rows(conn: Connection, pks: list[int]) -> list[str]:
     unique = [key for key in dict.fromkeys(keys) if key not in kept]
     journal_keys(conn, unique, now)
     return unique
+
+
+_DERIVED_FIELDS = [c.name for c in derived.columns if c.name != "id"]
+
+
+def _with_renders(conn: Connection, gone: list[Asset]) -> list[RemovedAsset]:
+    """The assets with the renders they have (read before they are deleted)."""
+    query = sa.select(derived).where(derived.c.asset_pk.in_([a.id for a in gone]))
+    renders: dict[int, list[Derived]] = {}
+    for row in conn.execute(query.order_by(derived.c.id)):
+        record = Derived(**{name: getattr(row, name) for name in _DERIVED_FIELDS})
+        renders.setdefault(record.asset_pk, []).append(record)
+    return [RemovedAsset(asset, tuple(renders.get(asset.id, ()))) for asset in gone]
 
 
 def _rows(pks: list[int]) -> Any:

@@ -14,6 +14,7 @@
 - ``named.NamedStore``: named transformations
 - ``metadata.MetadataStore``: structured metadata fields, datasources and asset values
 - ``call_counts.CallCounts``: Admin API calls per cloud and hour, shared by every node
+- ``webhooks.WebhookStore``: webhook deliveries and their outcome
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -41,6 +42,7 @@ from cloudlet.catalog.generation import Generation
 from cloudlet.catalog.metadata import MetadataStore
 from cloudlet.catalog.named import NamedStore
 from cloudlet.catalog.relations import Relations
+from cloudlet.catalog.webhooks import WebhookStore
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Serialises concurrent migrate() calls on PostgreSQL (an arbitrary, fixed 64-bit number).
@@ -72,6 +74,7 @@ class Catalog(
     NamedStore,
     MetadataStore,
     CallCounts,
+    WebhookStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 

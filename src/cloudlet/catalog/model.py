@@ -86,6 +86,32 @@ class Derived:
 
 
 @dataclass(frozen=True)
+class RemovedAsset:
+    """An asset as it was when it was deleted, with the renders it had then (what caches in
+    front of Cloudlet may still hold, and what a ``delete`` notification describes)."""
+
+    asset: Asset
+    derived: tuple[Derived, ...] = ()
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One webhook notification: where it goes, what it says, and how delivering it went."""
+
+    id: int
+    cloud_id: int
+    notification_type: str
+    url: str
+    body: dict[str, Any]
+    status: str  # pending | delivered | failed
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    cloud: str = ""  # the cloud's name
+
+
+@dataclass(frozen=True)
 class NamedTransformation:
     """A transformation saved under a name, used in URLs as ``t_<name>``."""
 

@@ -323,3 +323,21 @@ api_call_counts = sa.Table(
     sa.Column("window", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("calls", sa.BigInteger, nullable=False),
 )
+
+# Webhook notifications, one row per delivery: queued, delivered, or failed after retries.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), nullable=False),
+    sa.Column("notification_type", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("body", JSONText, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer, nullable=False),  # made so far
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "status", "id"),
+    sa.Index(None, "cloud_id", "id"),
+)

@@ -1,4 +1,4 @@
-"""The ``cloudlet`` command: serve, clouds, fsck."""
+"""The ``cloudlet`` command: serve, worker, clouds, folders, webhooks, fsck."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def _start_job_threads(settings: Settings) -> Any:
 @click.option("--workers", type=int, default=2, show_default=True, help="Job threads.")
 @click.pass_context
 def worker(ctx: click.Context, workers: int) -> None:
-    """Run queued jobs (eager_async, add-ons, webhooks) without serving HTTP.
+    """Run queued jobs (eager_async, add-ons, webhooks, CDN purges) without serving HTTP.
 
     For set-ups with CLOUDLET_QUEUE_URL=redis://…; start as many as needed. Ctrl-C lets
     running jobs finish."""
@@ -305,6 +305,72 @@ def folders_delete(ctx: click.Context, path: str, cloud_name: str, dry_run: bool
             deps, cloud, folder, progress=lambda n: progress.advance(task, n)
         )
     click.echo(f"deleted {done} asset(s) and the folder {folder}")
+
+
+@cli.group()
+def webhooks() -> None:
+    """Webhook deliveries: list them, send failed ones again."""
+
+
+@webhooks.command("list")
+@click.option("--failed", is_flag=True, help="Only deliveries that failed for good.")
+@click.option("--cloud", "cloud_name", default=None, help="Only this cloud's deliveries.")
+@click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
+@click.pass_context
+def webhooks_list(ctx: click.Context, failed: bool, cloud_name: str | None, limit: int) -> None:
+    """The most recent deliveries first: id, cloud, type, URL, status, attempts, last error
+    (a table on a terminal, tab-separated lines otherwise)."""
+    from cloudlet.catalog.webhooks import FAILED
+
+    deps = _deps(ctx)
+    cloud_id = _cloud_id(deps, cloud_name) if cloud_name else None
+    found = deps.catalog.list_webhook_deliveries(
+        status=FAILED if failed else None, cloud_id=cloud_id, limit=max(1, limit)
+    )
+    header = ("id", "cloud", "type", "url", "status", "attempts", "updated", "last error")
+    rows = [
+        (
+            str(item.id), item.cloud, item.notification_type, item.url, item.status,
+            str(item.attempts), item.updated_at.isoformat(timespec="seconds"),
+            item.last_error or "",
+        )
+        for item in found
+    ]  # fmt: skip
+    if not sys.stdout.isatty():  # for scripts: one tab-separated line per delivery
+        for row in (header, *rows):
+            click.echo("\t".join(row))
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _cloud_id(deps: Deps, name: str) -> int:
+    cloud = deps.catalog.get_cloud(name)
+    if cloud is None:
+        raise NotFoundError(f"Unknown cloud {name!r}")
+    return cloud.id
+
+
+@webhooks.command("retry")
+@click.argument("delivery_ids", nargs=-1, type=int, metavar="[ID]...")
+@click.option("--all-failed", is_flag=True, help="Every delivery that failed for good.")
+@click.pass_context
+def webhooks_retry(ctx: click.Context, delivery_ids: tuple[int, ...], all_failed: bool) -> None:
+    """Queue failed deliveries again, each with a fresh round of retries."""
+    from cloudlet.catalog.webhooks import FAILED
+    from cloudlet.services.notifications import retry
+
+    if not delivery_ids and not all_failed:
+        raise click.UsageError("name delivery ids or pass --all-failed")
+    deps = _deps(ctx)
+    wanted = list(delivery_ids)
+    if all_failed:
+        wanted += [d.id for d in deps.catalog.list_webhook_deliveries(status=FAILED, limit=10**6)]
+    for delivery_id in dict.fromkeys(wanted):
+        found = retry(deps, delivery_id)
+        click.echo(f"queued {found.id} ({found.notification_type} to {found.url})")
 
 
 @cli.command()

@@ -25,6 +25,7 @@ from cloudlet.services.notifications import notify
 from cloudlet.services.presenter import asset_urls, iso
 from cloudlet.services.staging import Staged, file_md5
 from cloudlet.services.upload import UploadPlan, commit_version
+from cloudlet.services.webhooks import cloud_notification_url
 
 
 def run(deps: Deps, payload: dict[str, Any]) -> None:
@@ -35,8 +36,9 @@ def run(deps: Deps, payload: dict[str, Any]) -> None:
     cloud, asset = found
     if asset.extra.get(CUT_FROM) != payload["version_id"]:
         asset = _cut_out(deps, cloud, asset, payload["version_id"])
-    if payload.get("notification_url"):
-        notify(deps, cloud, payload["notification_url"], _notification(deps, cloud, asset))
+    url = payload.get("notification_url") or cloud_notification_url(cloud)
+    if url:
+        notify(deps, cloud, url, _notification(deps, cloud, asset))
 
 
 def _cut_out(deps: Deps, cloud: Cloud, asset: Asset, source_version_id: str) -> Asset:

@@ -15,6 +15,7 @@ from cloudlet.services import derive
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager import eager_entry
 from cloudlet.services.notifications import notify
+from cloudlet.services.webhooks import cloud_notification_url
 
 
 def run(deps: Deps, payload: dict[str, Any]) -> None:
@@ -27,7 +28,8 @@ def run(deps: Deps, payload: dict[str, Any]) -> None:
         _render_one(deps, cloud, asset, text, fmt, force=bool(payload["force"]))
         for text, fmt in payload["eager"]
     ]
-    if payload.get("notification_url"):
+    url = payload.get("notification_url") or cloud_notification_url(cloud)
+    if url:
         body = {
             "notification_type": "eager",
             "batch_id": payload["batch_id"],
@@ -38,7 +40,7 @@ def run(deps: Deps, payload: dict[str, Any]) -> None:
             "version": asset.version,
             "eager": entries,
         }
-        notify(deps, cloud, payload["notification_url"], body)
+        notify(deps, cloud, url, body)
 
 
 def _render_one(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cloudlet.jobs import background_removal, eager
+from cloudlet.jobs import background_removal, eager, invalidation
 from cloudlet.services.addons import BACKGROUND_REMOVAL_JOB
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager_async import EAGER_JOB
+from cloudlet.services.invalidation import INVALIDATE_JOB
 from cloudlet.services.notifications import NOTIFY_JOB, deliver
 
 Handler = Callable[[Deps, dict[str, Any]], None]
@@ -17,6 +18,7 @@ HANDLERS: dict[str, Handler] = {
     EAGER_JOB: eager.run,
     BACKGROUND_REMOVAL_JOB: background_removal.run,
     NOTIFY_JOB: deliver,
+    INVALIDATE_JOB: invalidation.run,
 }
 
 

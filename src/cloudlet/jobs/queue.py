@@ -41,9 +41,14 @@ class HueyQueue:
         """The collaborators jobs taken from this queue run with."""
         self._deps = deps
 
-    def enqueue(self, name: str, payload: dict[str, Any]) -> None:
-        """Store the job; it is on disk (or in Redis) when this returns."""
-        self._task({"id": uuid.uuid4().hex, "name": name, "payload": payload})
+    def enqueue(self, name: str, payload: dict[str, Any], *, delay_s: float = 0) -> None:
+        """Store the job; it is on disk (or in Redis) when this returns. With ``delay_s`` it
+        waits in Huey's schedule (as durable as the queue) until it is due."""
+        job = {"id": uuid.uuid4().hex, "name": name, "payload": payload}
+        if delay_s > 0:
+            self._task.schedule(args=(job,), delay=delay_s)
+        else:
+            self._task(job)
 
     def pending(self) -> int:
         """Jobs waiting for a worker (not counting scheduled retries)."""

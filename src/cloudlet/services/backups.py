@@ -20,9 +20,11 @@ from typing import Any
 from cloudlet.catalog.backup_rows import AssetBackup, backup_wanted
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import BadRequestError, NotFoundError
+from cloudlet.services import notification_bodies as bodies
 from cloudlet.services.blobs import remove_blobs
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
+from cloudlet.services.events import Change, publish
 from cloudlet.services.presenter import full_resource, iso
 from cloudlet.services.values import as_bool, as_list
 
@@ -56,10 +58,14 @@ def restore(
     if versions and len(versions) != len(public_ids):
         raise BadRequestError("versions must name one version_id for each of the public_ids")
     wanted = versions or [None] * len(public_ids)
-    return {
-        public_id: restore_one(deps, cloud, resource_type, type, public_id, version_id)
+    restored: list[Asset] = []
+    answer = {
+        public_id: restore_one(deps, cloud, resource_type, type, public_id, version_id, restored)
         for public_id, version_id in zip(public_ids, wanted, strict=True)
     }
+    if restored:
+        publish(deps, Change(kind="restore", cloud=cloud, notification=bodies.restore(restored)))
+    return answer
 
 
 def restore_one(
@@ -69,10 +75,11 @@ def restore_one(
     type: str,
     public_id: str,
     version_id: str | None,
+    collected: list[Asset] | None = None,
 ) -> dict[str, Any]:
     """Restore one public id (its newest backup, or ``version_id``); the resource or
     ``no_backup``. A live asset asked for no version, or for its current one, is answered
-    as it is."""
+    as it is. ``collected`` (when given) receives the asset when a version was restored."""
     live = deps.catalog.get_asset(cloud.id, resource_type, type, public_id)
     if live is not None and version_id in (None, live.version_id):
         return full_resource(deps.settings, cloud, live)
@@ -88,6 +95,8 @@ def restore_one(
             asset.id, keep_version_id=asset.version_id, now=deps.now()
         )
         remove_blobs(deps, [d.storage_key for d in stale])
+    if collected is not None:
+        collected.append(asset)
     return full_resource(deps.settings, cloud, asset)
 
 

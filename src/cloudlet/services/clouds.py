@@ -21,6 +21,9 @@ DEFAULT_CLOUD_SETTINGS: dict[str, object] = {
     "signature_algorithm": "sha1",
     "backup": False,  # keep overwritten and deleted versions (services.backups)
     "resource_list": False,  # GET /{cloud}/{rt}/list/{tag}.json, restricted like Cloudinary's
+    "invalidate_signed_urls": False,  # CDN invalidations also cover s--…-- URLs
+    "bulk_invalidation": False,  # Admin API deletes by prefix, tag or all may invalidate
+    "notification_url": "",  # webhook for every notification a call gives no URL for
 }
 
 
@@ -86,6 +89,9 @@ SETTABLE = {
     "backup": (True, False),
     "auth_token_key": None,  # any hex string
     "resource_list": (True, False),
+    "invalidate_signed_urls": (True, False),
+    "bulk_invalidation": (True, False),
+    "notification_url": (),  # an http(s) URL, or empty to unset
 }
 
 
@@ -106,6 +112,10 @@ def _parse_assignment(item: str) -> tuple[str, object]:
         raise BadRequestError(f"Unknown setting {key!r}; settable: {', '.join(sorted(SETTABLE))}")
     value: object = {"true": True, "false": False}.get(raw.lower(), raw)
     allowed = SETTABLE[key]
+    if key == "notification_url":
+        if raw and not re.fullmatch(r"https?://[^\s/]+\S*", raw):
+            raise BadRequestError(f"{key} must be an http:// or https:// URL (or empty)")
+        return key, raw
     if allowed is None:
         if not re.fullmatch(r"(?:[0-9a-fA-F]{2})+", raw):
             raise BadRequestError(f"{key} must be a hex string")

@@ -33,7 +33,7 @@ class Delivery:
     etag: str
     last_modified: datetime
     bytes: int
-    versioned: bool
+    versioned: bool  # the URL names the version delivered: its bytes can never change
     headers: dict[str, str] = field(default_factory=dict)
     vary: str | None = None  # "Accept" when the format was negotiated (f_auto)
 
@@ -104,7 +104,7 @@ def _derivative(
         etag=found.etag,
         last_modified=found.created_at,
         bytes=found.bytes,
-        versioned=request.versioned,
+        versioned=request.version == asset.version,
         headers=dict(asset.extra.get("headers") or {}),
         vary="Accept" if wanted.negotiated else None,
     )
@@ -180,7 +180,9 @@ def _pick_version(deps: Deps, asset: Asset, request: DeliveryRequest) -> Deliver
         etag=asset.etag,
         last_modified=asset.created_at,
         bytes=asset.bytes,
-        versioned=request.versioned,
+        # /v1/ (the SDKs' default for public ids with slashes) names no version: the bytes
+        # behind it change with an overwrite, so only the real version is immutable
+        versioned=request.version == asset.version,
         headers=headers,
     )
     if request.version is None or request.version == asset.version:

@@ -1,5 +1,5 @@
-"""What every use case needs: settings, the catalog, the blob store, a clock and the render
-pool."""
+"""What every use case needs: settings, the catalog, the blob store, a clock, the render
+pool, the job queue, the event bus and the CDN invalidator."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from cloudlet.catalog.catalog import Catalog
+from cloudlet.cdn.base import Invalidator
+from cloudlet.services.events import EventBus
 from cloudlet.services.queue import JobQueue
 from cloudlet.services.render_pool import RenderPool
 from cloudlet.settings import Settings
@@ -38,6 +40,8 @@ class Deps:
     renders: RenderPool = field(default_factory=RenderPool)
     queue: JobQueue | None = None  # where eager_async, add-ons and webhooks are queued
     metrics: RenderMetrics | None = None  # render times (serving processes only)
+    events: EventBus | None = None  # told about every committed change (services.events)
+    invalidator: Invalidator | None = None  # the CDN in front of this deployment, if any
 
     def now(self) -> datetime:
         """The current time according to this deployment's clock."""

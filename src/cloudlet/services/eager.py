@@ -11,8 +11,10 @@ from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services import derive
 from cloudlet.services.addons import check_addons, request_background_removal
 from cloudlet.services.asset_updates import apply_updates
+from cloudlet.services.attribute_changes import report_attributes
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager_async import queue_eager
+from cloudlet.services.events import Actor, Change, Snapshot, publish
 from cloudlet.services.faces import add_faces
 from cloudlet.services.metadata import add_metadata
 from cloudlet.services.presenter import upload_result
@@ -97,10 +99,16 @@ def eager_fields(
 
 
 def explicit(
-    deps: Deps, cloud: Cloud, resource_type: str, params: Mapping[str, Any]
+    deps: Deps,
+    cloud: Cloud,
+    resource_type: str,
+    params: Mapping[str, Any],
+    *,
+    actor: Actor = Actor.API,
 ) -> dict[str, Any]:
     """``POST /{rt}/explicit``: update tags, context and coordinates of an existing asset and
-    render its eager transformations again (even those that exist, as the seed says)."""
+    render its eager transformations again (even those that exist, as the seed says).
+    ``invalidate=true`` removes the asset's URLs (original and renders) from the CDN."""
     public_id = as_str(params, "public_id")
     if not public_id:
         raise BadRequestError("Missing required parameter - public_id")
@@ -111,9 +119,14 @@ def explicit(
     if asset is None:
         raise NotFoundError(f"Resource not found - {public_id}")
     check_addons(params)
+    before = asset
     asset = apply_updates(deps, asset, params)
+    report_attributes(deps, cloud, [before], params, actor, [asset])
     asset = request_background_removal(deps, cloud, asset, params)
     fields = eager_fields(deps, cloud, asset, params, force=True)
+    if as_bool(params, "invalidate"):
+        cached = Snapshot.of(asset, deps.catalog.list_derived(asset.id))
+        publish(deps, Change(kind="explicit", cloud=cloud, assets=[cached], invalidate=True))
     body = add_metadata(deps, upload_result(deps.settings, cloud, asset), asset)
     add_faces(deps, body, asset, params)
     body.update(fields)

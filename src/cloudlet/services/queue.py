@@ -15,12 +15,15 @@ from cloudlet.errors import CloudletError
 class JobQueue(Protocol):
     """Somewhere to put work that runs after the request has been answered."""
 
-    def enqueue(self, name: str, payload: dict[str, Any]) -> None:
-        """Store the job durably; a worker runs it later (at least once)."""
+    def enqueue(self, name: str, payload: dict[str, Any], *, delay_s: float = 0) -> None:
+        """Store the job durably; a worker runs it (at least once), not before ``delay_s``
+        seconds from now."""
 
 
-def enqueue(queue: JobQueue | None, name: str, payload: dict[str, Any]) -> None:
+def enqueue(
+    queue: JobQueue | None, name: str, payload: dict[str, Any], *, delay_s: float = 0
+) -> None:
     """Queue a job, or fail with a 500 when this process was built without a queue."""
     if queue is None:
         raise CloudletError("No job queue is configured in this process")
-    queue.enqueue(name, payload)
+    queue.enqueue(name, payload, delay_s=delay_s)

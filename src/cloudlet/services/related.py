@@ -8,7 +8,9 @@ from typing import Any
 
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import BadRequestError, NotFoundError
+from cloudlet.services import notification_bodies as bodies
 from cloudlet.services.deps import Deps
+from cloudlet.services.events import Actor, Change, publish
 from cloudlet.services.resources import RESOURCE_TYPES
 from cloudlet.services.values import as_list
 
@@ -32,9 +34,16 @@ def find_reference(deps: Deps, cloud: Cloud, reference: str) -> Asset | None:
 
 
 def change_relations(
-    deps: Deps, cloud: Cloud, target: Asset, params: Mapping[str, Any], *, relate: bool
+    deps: Deps,
+    cloud: Cloud,
+    target: Asset,
+    params: Mapping[str, Any],
+    *,
+    relate: bool,
+    actor: Actor = Actor.API,
 ) -> dict[str, Any]:
-    """``POST`` (relate) or ``DELETE`` (unrelate) ``/resources/related_assets/…``."""
+    """``POST`` (relate) or ``DELETE`` (unrelate) ``/resources/related_assets/…``; relations
+    that changed are reported (``related_assets_changed``)."""
     name = "assets_to_relate" if relate else "assets_to_unrelate"
     references = as_list(params, name)
     if not references:
@@ -67,6 +76,10 @@ def change_relations(
                 failed.append(
                     _entry(reference, "relation_does_not_exist_ids", "relation does not exist", 404)
                 )
+    changed = [asset for asset in found.values() if outcome[asset.id]]
+    if changed:
+        body = bodies.related_changed(target, changed, relate=relate, actor=actor)
+        publish(deps, Change(kind="related", cloud=cloud, actor=actor, notification=body))
     return {"success": success, "failed": failed}
 
 

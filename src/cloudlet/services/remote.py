@@ -13,8 +13,10 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
 import httpx
@@ -65,6 +67,10 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
 )
+
+
+class AddressNotAllowedError(BadRequestError):
+    """A URL resolves to an address outgoing requests may not reach (see ``fetch_url``)."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ def resolve_public_address(url: httpx.URL) -> str:
         raise BadRequestError(f"Resource not found - {url}") from exc
     addresses = [str(info[4][0]) for info in infos]
     if not addresses or not all(is_public_address(a) for a in addresses):
-        raise BadRequestError(f"Remote address not allowed - {url}")
+        raise AddressNotAllowedError(f"Remote address not allowed - {url}")
     return addresses[0]
 
 
@@ -237,20 +243,45 @@ def _fetch(
     raise BadRequestError(f"Too many redirects - {original}")
 
 
-def _pinned_request(client: httpx.Client, url: httpx.URL, allow_private: bool) -> httpx.Request:
-    """A GET for ``url`` that connects to an address checked by the guard (see fetch_url)."""
+def _pinned_request(
+    client: httpx.Client,
+    url: httpx.URL,
+    allow_private: bool,
+    method: str = "GET",
+    **options: Any,
+) -> httpx.Request:
+    """A request for ``url`` that connects to an address checked by the guard (see
+    fetch_url); ``options`` (content, headers) go to httpx."""
     if allow_private:
-        return client.build_request("GET", url)
+        return client.build_request(method, url, **options)
     address = resolve_public_address(url)
     if address == url.host:  # an IP literal: nothing to pin
-        return client.build_request("GET", url)
+        return client.build_request(method, url, **options)
     extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    headers = {**options.pop("headers", {}), "Host": url.netloc.decode("ascii")}
     return client.build_request(
-        "GET",
-        url.copy_with(host=address),
-        headers={"Host": url.netloc.decode("ascii")},
-        extensions=extensions,
+        method, url.copy_with(host=address), headers=headers, extensions=extensions, **options
     )
+
+
+def post_guarded(
+    url: str,
+    content: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout_s: float,
+    allow_private: bool,
+) -> httpx.Response:
+    """POST ``content`` to a URL a caller chose (a webhook), behind the same guard as
+    ``fetch_url``: unless ``allow_private``, AddressNotAllowedError for loopback, private,
+    link-local, metadata and the other refused addresses, and the connection goes to the
+    checked address. Redirects are not followed. httpx errors propagate."""
+    target = _parse_http_url(url)
+    with _client(timeout_s, True) as client:
+        request = _pinned_request(
+            client, target, allow_private, "POST", content=content, headers=dict(headers)
+        )
+        return client.send(request)
 
 
 def _stream_to(

@@ -12,9 +12,11 @@ from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services import backups
 from cloudlet.services.addons import check_addons, request_background_removal
 from cloudlet.services.asset_updates import apply_updates
+from cloudlet.services.attribute_changes import report_attributes
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager import derivative_urls
+from cloudlet.services.events import Actor
 from cloudlet.services.faces import add_faces
 from cloudlet.services.metadata import add_listing_metadata, add_metadata
 from cloudlet.services.presenter import brief_resource, full_resource, iso
@@ -227,11 +229,16 @@ def update_resource(
     type: str,
     public_id: str,
     params: Mapping[str, Any],
+    *,
+    actor: Actor = Actor.API,
 ) -> dict[str, Any]:
-    """``POST /resources/{rt}/{type}/{public_id}``: tags, context, coordinates."""
+    """``POST /resources/{rt}/{type}/{public_id}``: tags, context, coordinates (changed
+    tags and context are reported: ``resource_tags_changed``, ``resource_context_changed``)."""
     asset = find_asset(deps, cloud, resource_type, type, public_id)
     check_addons(params)
+    before = asset
     asset = apply_updates(deps, asset, params)
+    report_attributes(deps, cloud, [before], params, actor, [asset])
     asset = request_background_removal(deps, cloud, asset, params)
     return add_metadata(deps, full_resource(deps.settings, cloud, asset), asset)
 

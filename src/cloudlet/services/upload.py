@@ -15,11 +15,12 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from cloudlet.catalog.model import Asset, Cloud, NewAsset
+from cloudlet.catalog.model import Asset, Cloud, Derived, NewAsset
 from cloudlet.errors import BadRequestError
 from cloudlet.faults import crash_point
 from cloudlet.imaging.probe import ProbeResult, convert_image, probe
 from cloudlet.services import faces, ids
+from cloudlet.services import notification_bodies as bodies
 from cloudlet.services.addons import check_addons, request_background_removal
 from cloudlet.services.auth import UploadAuth
 from cloudlet.services.backups import mark_backup
@@ -27,6 +28,7 @@ from cloudlet.services.blobs import remove_blobs
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager import eager_fields
 from cloudlet.services.encodings import parse_context, parse_coordinates, parse_headers, parse_tags
+from cloudlet.services.events import Actor, Change, Snapshot, publish, wants_invalidation
 from cloudlet.services.metadata import add_metadata, upload_values
 from cloudlet.services.presenter import upload_result
 from cloudlet.services.staging import Staged, UploadSource, file_md5, stage, too_large
@@ -89,8 +91,11 @@ def upload(
     params: Mapping[str, Any],
     source: UploadSource,
     auth: UploadAuth,
+    *,
+    actor: Actor = Actor.API,
 ) -> dict[str, Any]:
-    """Upload one file and return the Upload API response."""
+    """Upload one file and return the Upload API response. ``actor``: see
+    ``services.events`` (an overwrite from the UI always invalidates the CDN)."""
     if resource_type not in RESOURCE_TYPES:
         raise BadRequestError(f"Invalid resource type {resource_type}")
     options = effective_options(params, auth)
@@ -98,15 +103,22 @@ def upload(
     limit = upload_size_limit(deps, resource_type)
     staged = stage(deps, source, limit)
     try:
-        return store_staged(deps, cloud, resource_type, options, staged)
+        return store_staged(deps, cloud, resource_type, options, staged, actor=actor)
     finally:
         staged.discard()
 
 
 def store_staged(
-    deps: Deps, cloud: Cloud, resource_type: str, options: Mapping[str, Any], staged: Staged
+    deps: Deps,
+    cloud: Cloud,
+    resource_type: str,
+    options: Mapping[str, Any],
+    staged: Staged,
+    *,
+    actor: Actor = Actor.API,
 ) -> dict[str, Any]:
-    """Probe, check and store a staged file as an asset; returns the Upload API response."""
+    """Probe, check and store a staged file as an asset; returns the Upload API response.
+    Reports the upload (``services.events``) once it is committed."""
     check_addons(options)
     if staged.bytes == 0:
         raise BadRequestError("Empty file")
@@ -123,7 +135,8 @@ def store_staged(
     mark_backup(plan.extra, cloud, options)
     plan = replace(plan, metadata=upload_values(deps, cloud, options))
     faces.prepare_upload(plan.extra, staged.path, probed.resource_type, options)
-    asset, existing, overwritten = _commit(deps, cloud, probed, staged, plan)
+    asset, existing, previous = _commit(deps, cloud, probed, staged, plan)
+    overwritten = previous is not None
     if not existing:
         asset = request_background_removal(deps, cloud, asset, options)
     result = upload_result(deps.settings, cloud, asset, existing=existing, overwritten=overwritten)
@@ -133,14 +146,43 @@ def store_staged(
     faces.add_faces(deps, result, asset, options)
     if as_bool(options, "return_delete_token") and not existing:
         result["delete_token"] = _issue_delete_token(deps, cloud, asset)
-    if overwritten:
-        stale = deps.catalog.delete_derived(
-            asset.id, keep_version_id=asset.version_id, now=deps.now()
-        )
-        remove_blobs(deps, [d.storage_key for d in stale])
+    stale = _drop_stale_derived(deps, asset) if overwritten else []
     if not existing:
         result.update(eager_fields(deps, cloud, asset, options, force=False))
+    _report(deps, cloud, options, result, previous, stale, actor)
     return result
+
+
+def _drop_stale_derived(deps: Deps, asset: Asset) -> list[Derived]:
+    """Remove the renders of the versions before the current one; what they were."""
+    stale = deps.catalog.delete_derived(asset.id, keep_version_id=asset.version_id, now=deps.now())
+    remove_blobs(deps, [d.storage_key for d in stale])
+    return stale
+
+
+def _report(
+    deps: Deps,
+    cloud: Cloud,
+    options: Mapping[str, Any],
+    result: Mapping[str, Any],
+    previous: Asset | None,
+    stale: list[Derived],
+    actor: Actor,
+) -> None:
+    """The upload happened: an overwrite may invalidate what caches hold of the previous
+    version; the ``upload`` notification goes out."""
+    publish(
+        deps,
+        Change(
+            kind="upload",
+            cloud=cloud,
+            assets=[Snapshot.of(previous, stale)] if previous is not None else [],
+            actor=actor,
+            invalidate=previous is not None and wants_invalidation(options, actor),
+            notification_url=as_str(options, "notification_url") or "",
+            notification=bodies.upload(result, deps.now()),
+        ),
+    )
 
 
 def plan_upload(options: Mapping[str, Any], probed: ProbeResult, filename: str) -> UploadPlan:
@@ -255,7 +297,9 @@ def _convert_if_asked(
 
 def _commit(
     deps: Deps, cloud: Cloud, probed: ProbeResult, staged: Staged, plan: UploadPlan
-) -> tuple[Asset, bool, bool]:
+) -> tuple[Asset, bool, Asset | None]:
+    """Store the blob and the catalog row: (asset, whether it existed and was kept, the
+    version it replaced)."""
     version_id = ids.new_hex_id()
     key = f"{cloud.id}/originals/{version_id[:2]}/{version_id}"
     new = NewAsset(
@@ -297,7 +341,7 @@ def _commit(
     crash_point("upload_after_commit")
     if previous is not None and previous.storage_key != asset.storage_key:
         remove_blobs(deps, [previous.storage_key])  # keeps it when the overwrite backed it up
-    return asset, existing, previous is not None
+    return asset, existing, previous
 
 
 def commit_version(
@@ -305,12 +349,9 @@ def commit_version(
 ) -> Asset:
     """Store staged bytes as the asset ``plan`` names (a new version when it exists), with
     the blob journal and the removal of the previous version's derivatives, as uploads do."""
-    asset, _, overwritten = _commit(deps, cloud, probed, staged, plan)
-    if overwritten:
-        stale = deps.catalog.delete_derived(
-            asset.id, keep_version_id=asset.version_id, now=deps.now()
-        )
-        remove_blobs(deps, [d.storage_key for d in stale])
+    asset, _, previous = _commit(deps, cloud, probed, staged, plan)
+    if previous is not None:
+        _drop_stale_derived(deps, asset)
     return asset
 
 

@@ -61,7 +61,7 @@ async def deliver(request: Request) -> Response:
         found = await in_thread(tag_outputs.resolve, deps, parsed)
     else:
         found, body = await _remembered_or_resolved(request, parsed, token, accept)
-    headers = hits.cache_headers(found)
+    headers = hits.cache_headers(found, deps.settings)
     if _not_modified(request, found):
         return Response(status_code=304, headers=headers)
     if body is not None and request.method == "GET" and "range" not in request.headers:

@@ -26,12 +26,11 @@ from cloudlet.services import delivery as delivery_service
 from cloudlet.services.delivery import Delivery
 from cloudlet.services.deps import Deps
 from cloudlet.services.hit_cache import AccessRule, HitCache, access_rule
+from cloudlet.settings import Settings
 
 if TYPE_CHECKING:
     from cloudlet.web.observe import Observer
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-UNVERSIONED = "public, max-age=3600"
 SMALL_BLOB = 1024 * 1024  # blobs up to this size are answered from memory
 _FULL_PATH_HEADERS = frozenset({b"range", b"if-range", b"origin"})
 RawHeaders = list[tuple[bytes, bytes]]
@@ -69,12 +68,20 @@ def new_cache(deps: Deps) -> Hits:
     )
 
 
-def cache_headers(found: Delivery) -> dict[str, str]:
+def cache_control(settings: Settings, versioned: bool) -> str:
+    """Long-lived and immutable for a URL that names the version it delivers; shorter for
+    the others, whose bytes an overwrite changes (CLOUDLET_CACHE_*_MAX_AGE_S)."""
+    if versioned:
+        return f"public, max-age={settings.cache_max_age_s}, immutable"
+    return f"public, max-age={settings.cache_unversioned_max_age_s}"
+
+
+def cache_headers(found: Delivery, settings: Settings) -> dict[str, str]:
     """ETag, Last-Modified, Cache-Control (and Vary, and the asset's own headers)."""
     headers = {
         "ETag": f'"{found.etag}"',
         "Last-Modified": email.utils.format_datetime(found.last_modified, usegmt=True),
-        "Cache-Control": IMMUTABLE if found.versioned else UNVERSIONED,
+        "Cache-Control": cache_control(settings, found.versioned),
         "Accept-Ranges": "bytes",
     }
     headers.update(found.headers)
@@ -115,7 +122,7 @@ def resolve_hit(deps: Deps, parsed: DeliveryRequest, token: str | None, accept: 
             body = path.read_bytes()
         except FileNotFoundError:
             raise NotFoundError(f"Resource not found - {parsed.public_path}") from None
-    headers = cache_headers(found)
+    headers = cache_headers(found, deps.settings)
     raw_304, raw_200 = _raw_headers(found, headers, len(body) if body is not None else found.bytes)
     etag = headers["ETag"]
     return Hit(found, access_rule(cloud, parsed), path, body, etag, headers, raw_304, raw_200)

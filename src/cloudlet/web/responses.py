@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cloudlet.errors import CloudletError
+from cloudlet.web.error_cache import ErrorBackoff, error_cache_control
 
 log = logging.getLogger("cloudlet.web")
 
@@ -38,7 +39,7 @@ def error_response(
     extra = dict(headers or {})
     if delivery:
         extra["X-Cld-Error"] = message.replace("\r", " ").replace("\n", " ")[:500]
-        extra.setdefault("Cache-Control", "public, max-age=60")
+        extra.setdefault("Cache-Control", error_cache_control(status, 60))
     return json_response({"error": {"message": message}}, status, extra)
 
 
@@ -47,16 +48,27 @@ def is_delivery(request: Request) -> bool:
     return not request.url.path.startswith(("/v1_1/", "/v2/"))
 
 
+def _error(request: Request, message: str, status: int) -> Response:
+    """An error answer; on a delivery URL with the cache lifetime its repeats have earned
+    (see ``web.error_cache``)."""
+    if not is_delivery(request):
+        return error_response(message, status)
+    backoff: ErrorBackoff | None = getattr(request.app.state, "error_backoff", None)
+    max_age = backoff.max_age(request.url.path) if backoff and status < 500 else 60
+    headers = {"Cache-Control": error_cache_control(status, max_age)}
+    return error_response(message, status, delivery=True, headers=headers)
+
+
 async def cloudlet_error_handler(request: Request, exc: Exception) -> Response:
     """Render a typed service error."""
     assert isinstance(exc, CloudletError)
-    return error_response(exc.message, exc.status, delivery=is_delivery(request))
+    return _error(request, exc.message, exc.status)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     """Never leak internals: log the traceback, answer a generic 500 in Cloudinary's shape."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response("Internal server error", 500, delivery=is_delivery(request))
+    return _error(request, "Internal server error", 500)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
@@ -69,4 +81,4 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     else:
         message = str(getattr(exc, "detail", "") or "Bad request")
         status = status if status in (400, 401, 403, 420, 500) else 400
-    return error_response(message, status, delivery=is_delivery(request))
+    return _error(request, message, status)
