@@ -148,7 +148,9 @@ def varnish(
         _stop(cache)
 
 
-def nginx_config(workdir: Path, port: int, cloudlet_port: int, purger: str) -> str:
+def nginx_config(
+    workdir: Path, port: int, cloudlet_port: int, purger: str, workers: int = 1
+) -> str:
     """A whole nginx.conf around the shipped site, for an unprivileged foreground nginx."""
     site = NGINX_SITE.read_text(encoding="utf-8")
     for old, new in (
@@ -165,7 +167,7 @@ def nginx_config(workdir: Path, port: int, cloudlet_port: int, purger: str) -> s
     return f"""
 {user}
 daemon off;
-worker_processes 1;
+worker_processes {workers};
 pid {workdir / "nginx.pid"};
 error_log {workdir / "error.log"} warn;
 events {{ worker_connections 256; }}
@@ -183,15 +185,19 @@ http {{
 
 @contextmanager
 def nginx(
-    workdir: Path, cloudlet_port: int, port: int | None = None, purger: str = "127.0.0.1"
+    workdir: Path,
+    cloudlet_port: int,
+    port: int | None = None,
+    purger: str = "127.0.0.1",
+    workers: int = 1,
 ) -> Iterator[Cache]:
     """nginx in the foreground with the shipped site, on ``port`` (or a free one) of the
-    loopback; ``purger`` as for ``varnish``."""
+    loopback, with ``workers`` worker processes; ``purger`` as for ``varnish``."""
     ensure_nginx()
     (workdir / "tmp").mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     conf = workdir / "nginx.conf"
-    conf.write_text(nginx_config(workdir, port, cloudlet_port, purger), encoding="utf-8")
+    conf.write_text(nginx_config(workdir, port, cloudlet_port, purger, workers), encoding="utf-8")
     log = workdir / "nginx.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
