@@ -25,7 +25,7 @@ from cloudlet.services import chunks
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
-from cloudlet.web import admin_api, delivery, metadata_api, outputs, upload_api
+from cloudlet.web import admin_api, console, delivery, metadata_api, outputs, upload_api
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
     BodyLimitMiddleware,
@@ -115,6 +115,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
             *upload_api.routes,
             *admin_api.routes,
             *metadata_api.routes,
+            *console.routes,  # the Media Explorer at /console, before delivery's catch-all
             *outputs.delivery_routes,
             *delivery.routes,
         ],

@@ -13,6 +13,7 @@
 - ``derived_store.DerivedStore``: records of rendered derivatives
 - ``named.NamedStore``: named transformations
 - ``metadata.MetadataStore``: structured metadata fields, datasources and asset values
+- ``console.ConsoleStore``: Media Explorer users and sessions, a folder's own assets
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -33,6 +34,7 @@ from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.backups import BackupStore
 from cloudlet.catalog.clouds import CloudStore
+from cloudlet.catalog.console import ConsoleStore
 from cloudlet.catalog.derived_store import DerivedStore
 from cloudlet.catalog.folders import FolderStore
 from cloudlet.catalog.generation import Generation
@@ -69,6 +71,7 @@ class Catalog(
     DerivedStore,
     NamedStore,
     MetadataStore,
+    ConsoleStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 
