@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -34,6 +35,7 @@ def _human_bytes(size: int | None) -> str:
 _ENV.filters["bytes"] = _human_bytes
 
 
-def render(name: str, **context: Any) -> str:
-    """The template ``name`` rendered with ``context``."""
-    return _ENV.get_template(name).render(**context)
+def render(name: str, **context: Any) -> Markup:
+    """The template ``name`` rendered with ``context``: safe HTML (every value in it was
+    escaped), so a rendered fragment can be placed in another template as it is."""
+    return Markup(_ENV.get_template(name).render(**context))
