@@ -73,6 +73,15 @@ def browser() -> Iterator[Any]:
             context.close()
 
 
+# Wait (at most 5 s) until the pictures in view have loaded, so screenshots show them.
+_IMAGES_LOADED = """() => Promise.race([
+    new Promise((done) => setTimeout(done, 5000)),
+    Promise.all([...document.images].filter((img) => img.getBoundingClientRect().top < innerHeight)
+        .map((img) => img.complete ? null : new Promise((done) => {
+            img.addEventListener('load', done); img.addEventListener('error', done); }))),
+])"""
+
+
 @dataclass
 class Console:
     """A page of the browser, pointed at the server, with the helpers tests share."""
@@ -108,6 +117,7 @@ class Console:
         folder = SCREENSHOTS if os.environ.get("CLOUDLET_SCREENSHOTS") == "docs" else None
         path = (folder or Path(tempfile.gettempdir()) / "cloudlet-console") / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.evaluate(_IMAGES_LOADED)
         self.page.screenshot(path=str(path))
         assert path.stat().st_size > 1000
 

@@ -313,6 +313,9 @@ asset_metadata = sa.Table(
     sa.Index(None, "field_id"),
 )
 
+# The Media Explorer's folder pages list every resource type of a folder by public id.
+sa.Index("ix_assets_cloud_id_public_id", assets.c.cloud_id, assets.c.public_id)
+
 # Media Explorer (``/console``): users of one cloud, and their signed-in sessions. A session
 # row is found by the SHA-256 of its cookie token (the token itself is never stored).
 console_users = sa.Table(

@@ -289,6 +289,9 @@ def dotnet(call: Call) -> str:
         return (
             f"{head}var result = cloudinary.{method}({', '.join(_cs(v) for v in args.values())});\n"
         )
+    if call.operation == "upload":  # one parameters class per resource type
+        kind = str(args.pop("resource_type", "image")).capitalize()
+        params_class = f"{kind}UploadParams"
     props = [_cs_property(k, v) for k, v in args.items()]
     props += [f"{k} = {v}" for k, v in spec.dotnet_extra.items()]
     body = "".join(f"\n    {p}," for p in props)

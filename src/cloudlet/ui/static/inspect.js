@@ -16,6 +16,10 @@ export function initInspect() {
     const tab = event.target.closest('[role="tab"]');
     if (tab) selectTab(tab);
   });
+  // the language chosen last stays chosen when the pane is drawn again
+  const keep = () => showLanguage(window.sessionStorage.getItem('cloudlet-inspect-lang'));
+  pane.addEventListener('inspect-updated', keep);
+  keep();
   pane.addEventListener('keydown', (event) => {
     const tab = event.target.closest('[role="tab"]');
     if (!tab || !['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) return;
@@ -32,8 +36,13 @@ export function initInspect() {
 }
 
 function selectTab(tab) {
+  window.sessionStorage.setItem('cloudlet-inspect-lang', tab.dataset.lang);
+  showLanguage(tab.dataset.lang);
+}
+
+function showLanguage(lang) {
   // one language for every call in the pane: choosing Go shows Go everywhere
-  const lang = tab.dataset.lang;
+  if (!lang || !document.querySelector(`#inspect [role="tab"][data-lang="${lang}"]`)) return;
   document.querySelectorAll('#inspect .call').forEach((call) => {
     call.querySelectorAll('[role="tab"]').forEach((other) => {
       const chosen = other.dataset.lang === lang;

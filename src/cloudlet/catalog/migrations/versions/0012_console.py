@@ -1,4 +1,4 @@
-"""Media Explorer users and sessions.
+"""Media Explorer users and sessions, and an index for its folder pages.
 
 Revision ID: 0012
 Revises: 0011
@@ -17,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_assets_cloud_id_public_id", "assets", ["cloud_id", "public_id"])
     op.create_table(
         "console_users",
         sa.Column("id", sa.Integer, nullable=False),
@@ -63,3 +64,4 @@ def downgrade() -> None:
     op.drop_index("ix_console_sessions_user_id", table_name="console_sessions")
     op.drop_table("console_sessions")
     op.drop_table("console_users")
+    op.drop_index("ix_assets_cloud_id_public_id", table_name="assets")
