@@ -100,3 +100,36 @@ def test_delete_from_the_asset_page(console: Console, sdk: Any, tmp_path: Path) 
     except sdk.exceptions.NotFound:
         return
     raise AssertionError("the asset is still there")
+
+
+def test_structured_metadata_is_set_in_place(console: Console, sdk: Any, tmp_path: Path) -> None:
+    sdk.api.add_metadata_field({"external_id": "ui_colour", "type": "string", "label": "Colour"})
+    path = make_png(tmp_path / "m.png", 20, 20)
+    asset = sdk.uploader.upload(str(path), public_id="meta/asset")
+    console.sign_in()
+    _open(console, asset["asset_id"])
+    page = console.page
+    page.fill("#metadata-field", "ui_colour")
+    page.fill("#metadata-value", "teal")
+    _after_reload(console, lambda: page.click("#metadata-form button"))
+    assert sdk.api.resource("meta/asset")["metadata"] == {"ui_colour": "teal"}
+    expect(page.locator("dl.metadata")).to_contain_text("teal")
+
+
+def test_private_assets_show_and_download_through_signed_urls(
+    console: Console, sdk: Any, tmp_path: Path
+) -> None:
+    path = make_png(tmp_path / "p.png", 50, 40)
+    private = sdk.uploader.upload(str(path), public_id="secret/pic", type="private")
+    console.sign_in()
+    _open(console, private["asset_id"])
+    page = console.page
+    preview = page.locator("#large-preview")
+    preview.evaluate("img => img.decode()")
+    assert preview.evaluate("img => img.naturalWidth") == 50
+    link = page.locator("a[download]").get_attribute("href") or ""
+    assert "/s--" in link
+    answer = page.request.get(console.server.base_url + link)
+    assert answer.status == 200 and answer.body() == path.read_bytes()
+    unsigned = page.request.get(f"{console.server.base_url}/compat/image/private/secret/pic.png")
+    assert unsigned.status == 401  # the signature is what lets the console show it

@@ -201,3 +201,41 @@ def test_upload_and_bulk_delete_snippets_do_what_the_ui_did(
         sdk.uploader.upload(str(path), public_id="inspectup/inspect-up")
 
     _same_effect(console, node, tmp_path, restore, uploaded)
+
+
+def test_relate_and_restore_snippets_do_what_the_ui_did(
+    console: Console, sdk: Any, node: str, tmp_path: Path
+) -> None:
+    first, second = make_png(tmp_path / "1.png", 40, 40), make_png(tmp_path / "2.png", 60, 60)
+    sdk.uploader.upload(str(first), public_id="inspect/rel", backup=True)
+    asset = sdk.uploader.upload(str(second), public_id="inspect/rel", backup=True, overwrite=True)
+    sdk.uploader.upload(str(first), public_id="inspect/other")
+    console.sign_in()
+    console.goto(f"/asset/{asset['asset_id']}")
+    _inspect_on(console)
+    page = console.page
+    page.fill("#relate-to", "inspect/other")
+    with page.expect_navigation():
+        page.click("#relate-form button")
+    assert "add_related_assets" in console.snippet("node")
+
+    def unrelate() -> None:
+        sdk.api.delete_related_assets("inspect/rel", ["image/upload/inspect/other"])
+
+    def related() -> list[str]:
+        found = sdk.api.resource("inspect/rel", related=True)["related_assets"]
+        return [r["public_id"] for r in found]
+
+    _same_effect(console, node, tmp_path, unrelate, related)
+    page.click("button.restore")
+    with page.expect_navigation():
+        page.click("#confirm-ok")
+    assert "restore" in console.snippet("python")
+
+    def overwrite() -> None:
+        sdk.uploader.upload(str(second), public_id="inspect/rel", backup=True, overwrite=True)
+
+    def width() -> int:
+        return int(sdk.api.resource("inspect/rel")["width"])
+
+    _same_effect(console, node, tmp_path, overwrite, width)

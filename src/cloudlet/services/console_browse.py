@@ -52,6 +52,7 @@ class Card:
     thumbnail: str | None
     preview: str | None
     created: str
+    original: str  # the original file, signed (private and authenticated assets too)
 
     @property
     def label(self) -> str:
@@ -69,6 +70,7 @@ def card(cloud: Cloud, asset: Asset) -> Card:
         thumbnail=image_url(cloud, asset, CARD),
         preview=image_url(cloud, asset, PREVIEW),
         created=iso(asset.created_at),
+        original=signed_url(cloud, asset, "", "" if asset.resource_type == "raw" else asset.format),
     )
 
 
