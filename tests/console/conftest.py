@@ -1,5 +1,6 @@
-"""Fixtures for the Media Explorer: one live server, one headless Chromium for the session,
-a fresh page (no cookies) per test, and the Python SDK on the same server."""
+"""Fixtures for the Media Explorer: one live server and one headless Chromium for all of
+``tests/console`` (package scope: Playwright's event loop must be gone before other tests run
+``asyncio.run``), a fresh page (no cookies) per test, and the Python SDK on the same server."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def add_user(server: Server, cloud: str, username: str, password: str = PASSWORD
     assert done.returncode == 0, done.stderr
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A Cloudlet server with console users: alice on ``compat``, bob on ``othercloud``."""
     server = start_server(tmp_path_factory.mktemp("console"))
@@ -48,7 +49,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """One Chromium for the whole session, with a fresh profile."""
     chromium = ensure_chromium()

@@ -1,15 +1,21 @@
-// The Media Explorer's entry point: each page loads what it needs.
+// The Media Explorer's entry point: each page sets up what it needs. Static imports, so every
+// handler is in place before the page's load event (nothing to race against).
 import { initInspect, initCopyButtons } from './inspect.js';
+import { initBrowse } from './browse.js';
+import { initUpload } from './upload.js';
+import { initAsset } from './asset.js';
+import { initSettings } from './settings.js';
 
 initInspect();
 initCopyButtons();
 
 const page = document.body.dataset.page;
 if (page === 'browse') {
-  import('./browse.js').then((m) => m.initBrowse());
-  import('./upload.js').then((m) => m.initUpload());
+  initBrowse();
+  initUpload();
 } else if (page === 'asset') {
-  import('./asset.js').then((m) => m.initAsset());
+  initAsset();
 } else if (page === 'settings') {
-  import('./settings.js').then((m) => m.initSettings());
+  initSettings();
 }
+document.body.dataset.ready = 'true';
