@@ -133,3 +133,20 @@ def test_private_assets_show_and_download_through_signed_urls(
     assert answer.status == 200 and answer.body() == path.read_bytes()
     unsigned = page.request.get(f"{console.server.base_url}/compat/image/private/secret/pic.png")
     assert unsigned.status == 401  # the signature is what lets the console show it
+
+
+def test_faces_are_listed_and_boxed_on_the_preview(
+    console: Console, sdk: Any, tmp_path: Path
+) -> None:
+    path = make_png(tmp_path / "f.png", 200, 100)
+    asset = sdk.uploader.upload(str(path), public_id="faces/given", face_coordinates="20,10,40,30")
+    console.sign_in()
+    _open(console, asset["asset_id"])
+    page = console.page
+    expect(page.locator("#faces li")).to_have_text(["x 20, y 10, 40×30"])
+    box = page.locator(".face-box")
+    expect(box).to_have_count(1)
+    shown = page.locator("#large-preview").evaluate("img => img.clientWidth")
+    scale = shown / 200
+    width = box.evaluate("el => el.getBoundingClientRect().width")
+    assert abs(width - 40 * scale) < 3  # the box follows the picture's displayed size
