@@ -26,6 +26,7 @@ from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
 from cloudlet.web import admin_api, console, delivery, metadata_api, outputs, upload_api
+from cloudlet.web.console_throttle import LoginThrottle
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
     BodyLimitMiddleware,
@@ -144,6 +145,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     app.state.deps = deps
     app.state.hits = hits
     app.state.rate_limiter = HourlyRateLimiter(settings.admin_rate_limit)
+    app.state.console_logins = LoginThrottle()  # failed Media Explorer sign-ins
     return app
 
 

@@ -208,3 +208,33 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(client: TestClient) -> N
 def test_the_cloud_name_console_is_reserved(deps: Deps) -> None:
     with pytest.raises(Exception, match="reserved"):
         clouds.create_cloud(deps, "console")
+
+
+def test_password_guessing_is_slowed_down(client: TestClient) -> None:
+    token = _login_form(client)
+    form = {"cloud": "acme", "username": "alice", "password": "guess", "csrf_token": token}
+    for _ in range(5):
+        assert client.post("/console/acme/login", data=form).status_code == 401
+    form["password"] = PASSWORD  # even the right password waits now
+    refused = client.post("/console/acme/login", data=form)
+    assert refused.status_code == 420
+    assert "Too many failed sign-ins" in refused.text
+    assert not any(
+        h.startswith("cloudlet_session=") for h in refused.headers.get_list("set-cookie")
+    )
+
+
+def test_the_throttle_forgets_failures_after_its_window() -> None:
+    from cloudlet.errors import RateLimitedError
+    from cloudlet.web.console_throttle import LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(limit=2, window_s=60, clock=lambda: now[0])
+    throttle.failed("user:a", "client:1")
+    throttle.check("user:a")
+    throttle.failed("user:a", "client:1")
+    with pytest.raises(RateLimitedError):
+        throttle.check("user:b", "client:1")  # the same address, another user
+    throttle.check("user:b", "client:2")
+    now[0] += 61
+    throttle.check("user:a", "client:1")
