@@ -85,13 +85,19 @@ def _rename(deps: Deps, cloud: Cloud, body: Body) -> list[Call]:
 
 def _move(deps: Deps, cloud: Cloud, body: Body) -> list[Call]:
     folder = console_browse.checked_folder(str(body.get("folder") or ""))
-    calls = []
+    calls, targets = [], set()
     for asset in _selected(deps, cloud, body):
         name = asset.public_id.rpartition("/")[2]
         target = f"{folder}/{name}" if folder else name
-        if target != asset.public_id:
-            args = {"from_public_id": asset.public_id, "to_public_id": target}
-            calls.append(Call("rename", {**args, **_address(asset), "invalidate": True}))
+        if target == asset.public_id:
+            continue
+        # checked for every asset before any moves, so that a clash changes nothing
+        key = (asset.resource_type, asset.type, target)
+        if key in targets or deps.catalog.get_asset(cloud.id, *key) is not None:
+            raise BadRequestError(f"{target} already exists: nothing was moved")
+        targets.add(key)
+        args = {"from_public_id": asset.public_id, "to_public_id": target}
+        calls.append(Call("rename", {**args, **_address(asset), "invalidate": True}))
     return calls
 
 
