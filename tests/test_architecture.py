@@ -168,6 +168,13 @@ def _services(name: str) -> bool:
     return not within(name, "cloudlet.web", "cloudlet.cli", "cloudlet.app", "cloudlet.ui")
 
 
+def _ui(name: str) -> bool:
+    """The Media Explorer's own code (calls, snippets, templates) sits under web: no HTTP types."""
+    if _top(name) in WEB_LIBS:
+        return False
+    return not within(name, "cloudlet.web", "cloudlet.cli", "cloudlet.app")
+
+
 # package → (what may be imported, what the rule says)
 RULES: dict[str, tuple[Rule, str]] = {
     # delivery may use the (equally pure) transformation model; transform uses nothing else
@@ -186,6 +193,7 @@ RULES: dict[str, tuple[Rule, str]] = {
     "cloudlet.metrics": (_pure(("cloudlet.metrics",)), "standard library only"),
     "cloudlet.cdn": (_backend("cloudlet.cdn"), "only cloudlet.errors/settings"),
     "cloudlet.services": (_services, "no Starlette/uvicorn and no web, cli, ui or app"),
+    "cloudlet.ui": (_ui, "no Starlette/uvicorn and no web, cli or app"),
 }
 
 
@@ -365,6 +373,14 @@ CHECKER_CASES = [
     ),
     ("cloudlet.services", "cloudlet.services.upload", "from cloudlet import app", ["cloudlet.app"]),
     ("cloudlet.services", "cloudlet.services.upload", "import httpx", []),
+    ("cloudlet.ui", "cloudlet.ui.snippets", "from cloudlet.services import manage", []),
+    ("cloudlet.ui", "cloudlet.ui.perform", "import starlette.requests", ["starlette"]),
+    (
+        "cloudlet.ui",
+        "cloudlet.ui.perform",
+        "from cloudlet.web.context import deps_of",
+        ["cloudlet.web.context"],
+    ),
 ]
 
 

@@ -36,6 +36,7 @@ from cloudlet.storage.base import Storage
 from cloudlet.storage.local import LocalStorage
 from cloudlet.web import (
     admin_api,
+    console,
     delivery,
     metadata_api,
     observe,
@@ -43,6 +44,7 @@ from cloudlet.web import (
     outputs,
     upload_api,
 )
+from cloudlet.web.console_throttle import LoginThrottle
 from cloudlet.web.error_cache import ErrorBackoff
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
@@ -189,6 +191,7 @@ def app_routes() -> list[BaseRoute]:
         *admin_api.routes,
         *metadata_api.routes,
         *upload_api.routes,
+        *console.routes,  # the Media Explorer at /console, before delivery's catch-all
         *outputs.delivery_routes,
         *delivery.routes,
     ]
@@ -245,6 +248,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
         settings.cache_error_max_age_s, settings.cache_error_max_age_cap_s, deps.catalog.generation
     )
     app.state.rate_limiter = build_rate_limiter(deps)
+    app.state.console_logins = LoginThrottle()  # failed Media Explorer sign-ins
     return app
 
 

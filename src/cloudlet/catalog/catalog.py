@@ -15,6 +15,7 @@
 - ``metadata.MetadataStore``: structured metadata fields, datasources and asset values
 - ``call_counts.CallCounts``: Admin API calls per cloud and hour, shared by every node
 - ``webhooks.WebhookStore``: webhook deliveries and their outcome
+- ``console.ConsoleStore``: Media Explorer users and sessions, a folder's own assets
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -36,6 +37,7 @@ from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.backups import BackupStore
 from cloudlet.catalog.call_counts import CallCounts
 from cloudlet.catalog.clouds import CloudStore
+from cloudlet.catalog.console import ConsoleStore
 from cloudlet.catalog.derived_store import DerivedStore
 from cloudlet.catalog.folders import FolderStore
 from cloudlet.catalog.generation import Generation
@@ -75,6 +77,7 @@ class Catalog(
     MetadataStore,
     CallCounts,
     WebhookStore,
+    ConsoleStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 

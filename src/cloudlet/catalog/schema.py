@@ -341,3 +341,37 @@ webhook_deliveries = sa.Table(
     sa.Index(None, "status", "id"),
     sa.Index(None, "cloud_id", "id"),
 )
+
+# The Media Explorer's folder pages list every resource type of a folder by public id.
+sa.Index("ix_assets_cloud_id_public_id", assets.c.cloud_id, assets.c.public_id)
+
+# Media Explorer (``/console``): users of one cloud, and their signed-in sessions. A session
+# row is found by the SHA-256 of its cookie token (the token itself is never stored).
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), nullable=False),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("cloud_id", "username"),
+)
+
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("console_users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("inspect", JSONText, nullable=False),  # {"on": bool, "calls": [...]}
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "user_id"),
+)

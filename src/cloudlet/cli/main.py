@@ -397,6 +397,15 @@ def fsck(ctx: click.Context, repair: bool, no_etags: bool) -> None:
     sys.exit(0 if report.clean else 1)
 
 
+def _add_console_commands() -> None:
+    from cloudlet.cli.console import console_group
+
+    cli.add_command(console_group)
+
+
+_add_console_commands()
+
+
 def main() -> None:
     """Entry point of the ``cloudlet`` console script."""
     cli(obj={})

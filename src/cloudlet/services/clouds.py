@@ -11,6 +11,7 @@ from cloudlet.errors import BadRequestError, NotFoundError
 from cloudlet.services.deps import Deps
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+RESERVED_NAMES = {"console"}  # /console is the Media Explorer, not a cloud's delivery path
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 # Settings every cloud has, with their defaults; the Admin API's config?settings=true shows them.
@@ -45,6 +46,8 @@ def create_cloud(
         raise BadRequestError(
             f"Invalid cloud name {name!r}: use 1-64 lowercase letters, digits, '-' or '_'"
         )
+    if name in RESERVED_NAMES:
+        raise BadRequestError(f"The cloud name {name!r} is reserved")
     if api_key is not None and not re.fullmatch(r"[A-Za-z0-9_-]{6,64}", api_key):
         raise BadRequestError("api_key must be 6-64 letters, digits, '-' or '_'")
     if api_secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{8,128}", api_secret):
