@@ -153,11 +153,11 @@ def _imaging(name: str) -> bool:
     )
 
 
-def _backend(own: str) -> Rule:
+def _backend(own: str, *pure: str) -> Rule:
     def allowed(name: str) -> bool:
         if not _is_cloudlet(name):
             return True  # standard library or a third-party library
-        return within(name, own, "cloudlet.errors", "cloudlet.settings")
+        return within(name, own, "cloudlet.errors", "cloudlet.settings", *pure)
 
     return allowed
 
@@ -187,7 +187,12 @@ RULES: dict[str, tuple[Rule, str]] = {
         _imaging,
         "stdlib, pyvips, av, numpy, cv2, cloudlet.transform, cloudlet.errors only",
     ),
-    "cloudlet.catalog": (_backend("cloudlet.catalog"), "only cloudlet.errors/settings"),
+    # the search language (pure) is what the catalog compiles to SQL
+    "cloudlet.search": (_pure(("cloudlet.search",)), "standard library only"),
+    "cloudlet.catalog": (
+        _backend("cloudlet.catalog", "cloudlet.search"),
+        "only cloudlet.errors/settings and the pure cloudlet.search",
+    ),
     "cloudlet.storage": (_backend("cloudlet.storage"), "only cloudlet.errors/settings"),
     # shared-memory counters, imported by the web layer and the composition root
     "cloudlet.metrics": (_pure(("cloudlet.metrics",)), "standard library only"),

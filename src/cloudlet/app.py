@@ -42,9 +42,10 @@ from cloudlet.web import (
     observe,
     openapi,
     outputs,
+    search_api,
     upload_api,
 )
-from cloudlet.web.console_throttle import LoginThrottle
+from cloudlet.web.console_throttle import SharedLoginThrottle
 from cloudlet.web.error_cache import ErrorBackoff
 from cloudlet.web.hits import HitMiddleware, new_cache
 from cloudlet.web.middleware import (
@@ -84,8 +85,11 @@ def build_deps(settings: Settings, metrics: Metrics | None = None) -> Deps:
     # the render pool runs one render per core; libvips threads inside each only contend
     pyvips.concurrency_set(settings.vips_concurrency)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # shared with every process on this machine using this data dir (see web/hits.py)
-    generation = Generation(settings.data_dir / "delivery.generation")
+    # shared with every process on this machine using this data dir (see web/hits.py), and
+    # on PostgreSQL with every node, re-read at most every CLOUDLET_HIT_CACHE_CHECK_MS
+    generation = Generation(
+        settings.data_dir / "delivery.generation", check_s=settings.hit_cache_check_ms / 1000
+    )
     catalog = Catalog(settings.effective_database_url, generation)
     catalog.migrate()
     storage = build_storage(settings)
@@ -188,6 +192,7 @@ def app_routes() -> list[BaseRoute]:
         # before upload_api's catch-all for unknown actions, /v1_1/{cloud}/{x}/{action},
         # which would take POST /v1_1/{cloud}/folders/{name} (create_folder)
         *outputs.api_routes,
+        *search_api.routes,  # before admin_api's /resources/{rest} and delivery
         *admin_api.routes,
         *metadata_api.routes,
         *upload_api.routes,
@@ -248,7 +253,8 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
         settings.cache_error_max_age_s, settings.cache_error_max_age_cap_s, deps.catalog.generation
     )
     app.state.rate_limiter = build_rate_limiter(deps)
-    app.state.console_logins = LoginThrottle()  # failed Media Explorer sign-ins
+    # failed Media Explorer sign-ins, counted in the catalog for every process and node
+    app.state.console_logins = SharedLoginThrottle(deps.catalog)
     return app
 
 

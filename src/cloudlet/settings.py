@@ -63,6 +63,9 @@ class Settings:
     metrics: bool = True  # count requests, renders and cache hits; serve /metrics
     hit_cache_entries: int = 10_000  # delivery answers remembered per process; 0: off
     hit_cache_mb: int = 64  # memory per process for small remembered blobs
+    # on a shared (PostgreSQL) catalog: how often a process re-reads the generation other
+    # nodes move, i.e. how long it may answer from its hit cache after another node's write
+    hit_cache_check_ms: int = 100
     # Base URL that delivery URLs in API responses point at; empty: http://{host}:{port}
     public_url: str = ""
     public_secure_url: str = ""  # empty: base_url with https://
@@ -77,6 +80,8 @@ class Settings:
     chunk_expiry_s: int = 24 * 3600
     admin_rate_limit: int = 5000  # Admin API calls per hour per cloud
     render_timeout_s: float = 30.0  # per-render time limit (delivery answers 504 past it)
+    header_timeout_s: float = 30.0  # a request's headers must arrive within this (slow clients)
+    body_timeout_s: float = 60.0  # longest pause while a request body arrives
     max_source_pixels: int = 50_000_000  # largest source a transformation may decode
     # libvips threads inside one render: renders already run in parallel, one per core
     vips_concurrency: int = 1
@@ -178,9 +183,10 @@ class Settings:
             raise BadRequestError("CLOUDLET_DELETE_PAGE_SIZE must be between 1 and 10000")
         if self.workers < 1:
             raise BadRequestError("workers must be at least 1")
-        if self.hit_cache_entries < 0 or self.hit_cache_mb < 0:
+        if min(self.hit_cache_entries, self.hit_cache_mb, self.hit_cache_check_ms) < 0:
             raise BadRequestError(
-                "CLOUDLET_HIT_CACHE_ENTRIES and CLOUDLET_HIT_CACHE_MB must be 0 or more"
+                "CLOUDLET_HIT_CACHE_ENTRIES, CLOUDLET_HIT_CACHE_MB and "
+                "CLOUDLET_HIT_CACHE_CHECK_MS must be 0 or more"
             )
         if self.database_url and not self.database_url.startswith(("sqlite", "postgres")):
             raise BadRequestError("CLOUDLET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
@@ -197,7 +203,14 @@ class Settings:
         if self.storage_cache_mb < 1:
             raise BadRequestError("CLOUDLET_STORAGE_CACHE_MB must be at least 1")
         self._validate_caching()
+        self._validate_timeouts()
         return self
+
+    def _validate_timeouts(self) -> None:
+        if self.header_timeout_s < 1 or self.body_timeout_s < 1:
+            raise BadRequestError(
+                "CLOUDLET_HEADER_TIMEOUT_S and CLOUDLET_BODY_TIMEOUT_S must be 1 or more"
+            )
 
     def _validate_caching(self) -> None:
         ages = (self.cache_max_age_s, self.cache_unversioned_max_age_s, self.cache_error_max_age_s)
@@ -253,8 +266,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         metrics=_env_bool(env, "CLOUDLET_METRICS", True),
         hit_cache_entries=_env_int(env, "CLOUDLET_HIT_CACHE_ENTRIES", 10_000),
         hit_cache_mb=_env_int(env, "CLOUDLET_HIT_CACHE_MB", 64),
+        hit_cache_check_ms=_env_int(env, "CLOUDLET_HIT_CACHE_CHECK_MS", 100),
         delete_page_size=_env_int(env, "CLOUDLET_DELETE_PAGE_SIZE", 1000),
         render_timeout_s=float(_env_int(env, "CLOUDLET_RENDER_TIMEOUT_S", 30)),
+        header_timeout_s=float(_env_int(env, "CLOUDLET_HEADER_TIMEOUT_S", 30)),
+        body_timeout_s=float(_env_int(env, "CLOUDLET_BODY_TIMEOUT_S", 60)),
         max_source_pixels=_env_int(env, "CLOUDLET_MAX_SOURCE_PIXELS", 50_000_000),
         vips_concurrency=_env_int(env, "CLOUDLET_VIPS_CONCURRENCY", 1),
         queue_url=env.get("CLOUDLET_QUEUE_URL", ""),

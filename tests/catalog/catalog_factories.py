@@ -6,7 +6,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cloudlet.catalog.model import NewAsset
+from cloudlet.catalog.catalog import Catalog
+from cloudlet.catalog.model import Cloud, NewAsset
+from cloudlet.services.synthetic import Shape, synthetic_batches
 
 T0 = datetime(2024, 5, 17, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -43,3 +45,10 @@ def new_asset(public_id: str = "sample", **changes: Any) -> NewAsset:
 def at(seconds: float) -> datetime:
     """``T0`` plus ``seconds`` (microseconds kept)."""
     return T0 + timedelta(seconds=seconds)
+
+
+def fill_synthetic(catalog: Catalog, cloud: Cloud, count: int, seed: int = 7) -> None:
+    """``count`` synthetic assets, written as ``cloudlet bench-catalog`` writes them."""
+    for batch in synthetic_batches(cloud.id, Shape(count=count, seed=seed)):
+        catalog.bulk_insert_assets(cloud.id, batch)
+    catalog.analyze()

@@ -283,6 +283,22 @@ def test_referenced_storage_keys_and_iteration(
     assert [a.public_id for a in catalog.iter_all_assets(other_cloud.id)] == ["two"]
 
 
+def test_referenced_among_answers_only_for_the_keys_asked(
+    catalog: Catalog, cloud: Cloud, other_cloud: Cloud
+) -> None:
+    one = new_asset("one")
+    two = new_asset("two")
+    catalog.create_or_replace_asset(cloud.id, one, overwrite=True, now=T0)
+    catalog.create_or_replace_asset(other_cloud.id, two, overwrite=True, now=T0)
+    asked = [one.storage_key, "k/none", one.storage_key, *(f"k/{i}" for i in range(900))]
+    assert catalog.referenced_among(asked) == {one.storage_key}  # across IN-list batches
+    assert catalog.referenced_among([*asked, two.storage_key]) == {
+        one.storage_key,
+        two.storage_key,
+    }
+    assert catalog.referenced_among([]) == set()
+
+
 def test_iter_all_assets_crosses_batches(catalog: Catalog, cloud: Cloud) -> None:
     for i in range(510):
         catalog.create_or_replace_asset(cloud.id, new_asset(f"p{i}"), overwrite=False, now=T0)

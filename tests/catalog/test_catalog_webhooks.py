@@ -61,3 +61,18 @@ def test_deletes_report_the_assets_with_their_renders(catalog: Catalog) -> None:
     removed.clear()
     catalog.delete_asset(made[1].id, removed)
     assert [r.asset.asset_id for r in removed] == [made[1].asset_id]
+
+
+def test_an_attempt_is_claimed_by_one_worker_until_its_lease_lapses(catalog: Catalog) -> None:
+    cloud = catalog.create_cloud("hooks", "123456", "secret")
+    first = catalog.add_webhook_delivery(cloud.id, "https://h.example/x", {}, at(0))
+    assert catalog.claim_webhook_attempt(first, 0, at(1), at(61))
+    assert not catalog.claim_webhook_attempt(first, 0, at(2), at(62))  # held
+    assert not catalog.claim_webhook_attempt(first, 1, at(2), at(62))  # not that attempt
+    assert catalog.claim_webhook_attempt(first, 0, at(61.5), at(120))  # the holder died
+    catalog.record_webhook_attempt(first, status=PENDING, error="HTTP 500", now=at(63))
+    found = catalog.get_webhook_delivery(first)
+    assert found is not None and found.claimed_until is None
+    assert catalog.claim_webhook_attempt(first, 1, at(64), at(124))  # the retry
+    catalog.record_webhook_attempt(first, status=DELIVERED, error=None, now=at(65))
+    assert not catalog.claim_webhook_attempt(first, 2, at(66), at(126))  # delivered

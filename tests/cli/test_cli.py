@@ -82,3 +82,16 @@ def test_fsck_exit_status(run, tmp_path: Path) -> None:  # type: ignore[no-untyp
     assert dirty.exit_code == 1 and "orphan_blob" in dirty.output
     repaired = run("fsck", "--repair")
     assert repaired.exit_code == 0 and not orphan.exists()
+
+
+def test_migrate_brings_the_catalog_to_the_head_revision(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from alembic.script import ScriptDirectory
+
+    from cloudlet.catalog.catalog import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    for _ in range(2):  # idempotent
+        result = run("migrate")
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == f"catalog schema at revision {head}"
+    assert (tmp_path / "data" / "catalog.sqlite3").is_file()

@@ -7,7 +7,8 @@ it is missing. Each capability is one script in ``tests/compat/node/scripts/``, 
 the server's state with the Python SDK (trusting the same local CA). Without Node the module is
 skipped, except under ``CI=true`` where it fails.
 
-Not covered: search (Cloudlet has no Search API yet, see docs/not-supported.md).
+Search runs through ``cloudinary.search`` and ``search_folders``, and the signed URL of
+``to_url`` (standard base64, which may hold '/') is fetched over HTTPS.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -452,3 +454,35 @@ def test_token_based_delivery(node_sdk: Path, server: Server, py: Any) -> None:
         assert result[refused]["status"] == 401, (refused, result[refused]["url"])
     assert result["no_token"]["status"] == 401
     assert py.api.resource("node/tokened", type="authenticated")["bytes"] == PNG.stat().st_size
+
+
+def test_search(node_sdk: Path, server: Server) -> None:
+    tag = f"s{uuid.uuid4().hex[:8]}"
+    result = run_node(node_sdk, server, "search", file=str(PNG), tag=tag)
+    prefix = f"node/s/{tag}"
+    assert result["pages"] == [
+        {"ids": [f"{prefix}/one_red", f"{prefix}/three_red"], "total_count": 3},
+        {"ids": [f"{prefix}/two_blue"], "total_count": 3},
+    ]
+    detailed = result["detailed"]
+    # sort_by(field) with no direction is descending
+    assert [r["public_id"] for r in detailed["resources"]] == [
+        f"{prefix}/three_red",
+        f"{prefix}/one_red",
+    ]
+    assert detailed["resources"][0]["context"] == {"color": "red"}
+    assert sorted(detailed["resources"][0]["tags"]) == sorted([tag, "red"])
+    assert detailed["aggregations"] == {"format": {"png": 2}}
+    assert set(result["limited"][0]) == {
+        "public_id", "asset_id", "asset_folder", "created_at", "status", "type",
+        "resource_type", "tags",
+    }  # fmt: skip
+    assert result["counted"]["resources"] == [] and result["counted"]["total_count"] == 3
+    assert result["counted"]["aggregations"] == {"bytes": {"small": 0, "big": 3}}
+    assert [f["path"] for f in result["folders"]["folders"]] == [prefix]
+    assert result["url"].startswith(f"https://{_origin(server)}/{CLOUD}/search/")
+    assert result["by_url"] == {
+        "status": 200, "ids": [f"{prefix}/one_red"], "next": [f"{prefix}/three_red"]
+    }  # fmt: skip
+    assert result["bad"]["sdk_error"]["http_code"] == 400
+    assert "position" in result["bad"]["sdk_error"]["message"]

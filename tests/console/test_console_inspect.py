@@ -4,6 +4,8 @@ npm) are run against the live server and must do what the UI did."""
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import shutil
 import subprocess
@@ -59,6 +61,37 @@ def run_node(console: Console, node: str, code: str, cwd: Path) -> None:
     )
     assert done.returncode == 0, code + done.stdout + done.stderr
     assert "Error" not in done.stdout, done.stdout
+
+
+def search_output(console: Console, node: str, cwd: Path, language: str) -> list[str]:
+    """Run the search snippet of ``language`` as shown; the public ids it printed (the Node
+    snippet's ``console.log`` is made to print JSON, the Python one prints a dict repr)."""
+    code = console.snippet(language)
+    if language == "python":
+        env = {**os.environ, "CLOUDINARY_URL": console.server.cloudinary_url()}
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, code + done.stdout + done.stderr
+        result = ast.literal_eval(done.stdout.strip())
+    else:
+        env = {
+            **os.environ,
+            "CLOUDINARY_URL": console.server.cloudinary_url(),
+            "NODE_PATH": str(NODE_DIR / "node_modules"),
+        }
+        script = cwd / "search.js"
+        script.write_text(
+            "const log = console.log; console.log = (v) => log(JSON.stringify(v));\n" + code,
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [node, str(script)], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, code + done.stdout + done.stderr
+        result = json.loads(done.stdout.strip())
+    return sorted(r["public_id"] for r in result["resources"])
 
 
 def _same_effect(
@@ -239,3 +272,27 @@ def test_relate_and_restore_snippets_do_what_the_ui_did(
         return int(sdk.api.resource("inspect/rel")["width"])
 
     _same_effect(console, node, tmp_path, overwrite, width)
+
+
+def test_search_snippets_find_what_the_ui_found(
+    console: Console, sdk: Any, node: str, tmp_path: Path
+) -> None:
+    path = make_png(tmp_path / "s.png", 70, 20)
+    for name, tags in (("wide", ["inspect-s", "x"]), ("other", ["inspect-s"]), ("no", [])):
+        sdk.uploader.upload(str(path), public_id=f"inspect-s/{name}", tags=tags)
+    console.sign_in()
+    console.goto("/")
+    _inspect_on(console)
+    page = console.page
+    page.click(".advanced summary")
+    page.fill('input[name="tags"]', "inspect-s")
+    page.fill('input[name="min_width"]', "50")
+    with page.expect_navigation():
+        page.click(".advanced button[type=submit]")
+    shown: list[str] = page.locator("#assets .asset").evaluate_all(
+        "els => els.map(e => e.dataset.publicId)"
+    )
+    assert sorted(shown) == ["inspect-s/other", "inspect-s/wide"]
+    assert 'tags=\\"inspect-s\\" AND width>=50' in console.snippet("python")
+    assert search_output(console, node, tmp_path, "python") == sorted(shown)
+    assert search_output(console, node, tmp_path, "node") == sorted(shown)

@@ -9,7 +9,7 @@ import pytest
 from cloudlet.app import build_deps
 from cloudlet.errors import BadRequestError
 from cloudlet.jobs.handlers import run_job
-from cloudlet.jobs.queue import RUNNING, HueyQueue
+from cloudlet.jobs.queue import QUEUED, RUNNING, HueyQueue
 from cloudlet.services.deps import Deps
 from cloudlet.services.queue import enqueue
 from cloudlet.settings import load_settings
@@ -92,3 +92,47 @@ def test_jobs_for_deleted_clouds_do_nothing(deps: Deps) -> None:
 def test_a_process_without_a_queue_says_so(deps: Deps) -> None:
     with pytest.raises(Exception, match="No job queue"):
         enqueue(None, "eager", {})
+
+
+def test_a_webhook_attempt_claimed_elsewhere_is_looked_at_again_when_the_claim_lapses(
+    deps: Deps,
+) -> None:
+    """A duplicate job (crash recovery on another machine) sends nothing while the worker
+    holding the attempt lives, and re-queues itself for when its claim lapses; then, if that
+    worker died, it makes the attempt itself."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from cloudlet.services import notifications
+    from cloudlet.services.deps import utc_now
+
+    cloud = deps.catalog.create_cloud("hooks", "123456", "secret")
+    url = "http://127.0.0.1:9/hook"  # refused: private addresses are not allowed here
+    delivery = deps.catalog.add_webhook_delivery(cloud.id, url, {}, utc_now())
+    now = utc_now()
+    assert deps.catalog.claim_webhook_attempt(delivery, 0, now, now + timedelta(seconds=60))
+    payload = {"delivery": delivery, "attempt": 0, "first": 0}
+    queued = queue_of(deps).huey.pending_count()
+    notifications.deliver(deps, payload)
+    found = deps.catalog.get_webhook_delivery(delivery)
+    assert found is not None and found.attempts == 0  # nothing sent
+    assert queue_of(deps).huey.pending_count() == queued + 1  # to look again once it lapses
+    later = replace(deps, clock=lambda: now + timedelta(seconds=61))
+    notifications.deliver(later, payload)  # the holder died: the attempt is made here
+    found = deps.catalog.get_webhook_delivery(delivery)
+    assert found is not None and (found.attempts, found.status) == (1, "failed")
+
+
+def test_a_job_taken_off_the_queue_by_a_worker_that_died_is_queued_again(deps: Deps) -> None:
+    """Found by bench/soak.py: Huey removes a task when a worker takes it; a kill -9 before
+    the ``running:`` record was written lost the job. The ``queued:`` record closes that."""
+    queue = queue_of(deps)
+    queue.enqueue("notify", {"cloud": "gone", "url": "x", "body": {}})
+    queue.enqueue("notify", {"cloud": "gone", "url": "y", "body": {}})
+    queue.huey.dequeue()  # a worker takes one task ... and dies
+    assert queue.pending() == 1
+    assert queue.recover_interrupted() == 1  # the lost one; the waiting one is left alone
+    assert queue.pending() == 2
+    assert queue.recover_interrupted() == 0
+    records = [k.decode() if isinstance(k, bytes) else str(k) for k in queue.huey.all_results()]
+    assert len([k for k in records if k.startswith(QUEUED)]) == 2  # until they run

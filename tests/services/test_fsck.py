@@ -11,8 +11,8 @@ import pytest
 import pyvips
 
 from cloudlet.app import build_deps
-from cloudlet.catalog.model import Cloud
-from cloudlet.services import clouds, upload
+from cloudlet.catalog.model import Cloud, Derived
+from cloudlet.services import clouds, derive, upload
 from cloudlet.services.auth import UploadAuth
 from cloudlet.services.deps import Deps
 from cloudlet.services.fsck import fsck, sweep_journal
@@ -105,6 +105,31 @@ def test_missing_and_damaged_originals_are_reported_never_repaired(
     assert deps.catalog.get_asset(cloud.id, "image", "upload", "gone") is not None
     quick = sorted(p.kind for p in fsck(deps, verify_etags=False).problems)
     assert quick == ["missing_blob", "size_mismatch"]  # etags not re-hashed
+
+
+def test_damaged_derivatives_are_reported_and_repair_lets_them_render_again(
+    deps: Deps, cloud: Cloud, tmp_path: Path
+) -> None:
+    put(deps, cloud, tmp_path, "a")
+    asset = deps.catalog.get_asset(cloud.id, "image", "upload", "a")
+    assert asset is not None
+
+    def render(text: str) -> Derived:
+        request = derive.parse_request(deps, cloud, text, asset, None, "")
+        return derive.derive(deps, cloud, asset, request, allowed=True)
+
+    gone, short, flipped = (render(f"w_{w}") for w in (4, 5, 6))
+    damage(deps, gone.storage_key, lambda _: None)
+    damage(deps, short.storage_key, lambda data: data[:-1])
+    damage(deps, flipped.storage_key, _flip_last_byte)
+    kinds = sorted(p.kind for p in fsck(deps).problems)
+    assert kinds == ["etag_mismatch", "missing_blob", "size_mismatch"]
+    report = fsck(deps, repair=True)
+    assert report.clean and len(report.problems) == 3  # derivatives can be rendered again
+    assert deps.catalog.list_derived(asset.id) == []
+    assert fsck(deps).clean
+    again = render("w_6")
+    assert again.etag == flipped.etag and deps.storage.md5(again.storage_key) == again.etag
 
 
 def test_orphan_blob_is_reported_and_repair_removes_it(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.catalog.generation import Generation
@@ -100,3 +103,77 @@ def _new_asset(public_id: str) -> NewAsset:
         storage_key=f"k/{public_id}", original_filename="one", asset_folder="",
         display_name="one", tags=[], context={}, extra={},
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- several nodes (PostgreSQL)
+
+
+def _node(url: str, data_dir: Path, check_s: float) -> Catalog:
+    """One node's catalog: its own machine-wide counter file, the shared database."""
+    catalog = Catalog(url, Generation(data_dir / "delivery.generation", check_s=check_s))
+    catalog.migrate()
+    return catalog
+
+
+@pytest.mark.postgres
+def test_a_write_on_another_node_is_seen_within_the_check_interval(
+    postgres_schema_url: str, tmp_path: Path
+) -> None:
+    one = _node(postgres_schema_url, tmp_path / "one", 0.05)
+    two = _node(postgres_schema_url, tmp_path / "two", 0.05)
+    try:
+        assert one.generation.shared and two.generation.shared
+        cache: HitCache[str] = HitCache(two.generation, max_entries=10, max_bytes=100)
+        assert cache.put("a", "A", cache.generation())
+        one.create_cloud("demo", "123", "secret")  # a write on the other node
+        time.sleep(0.06)
+        assert cache.get("a") is None
+        assert cache.put("a", "A2", cache.generation())  # refilled once seen
+        assert cache.get("a") == "A2"
+    finally:
+        one.close()
+        two.close()
+
+
+@pytest.mark.postgres
+def test_check_interval_zero_sees_another_nodes_write_at_once(
+    postgres_schema_url: str, tmp_path: Path
+) -> None:
+    one = _node(postgres_schema_url, tmp_path / "one", 0)
+    two = _node(postgres_schema_url, tmp_path / "two", 0)
+    try:
+        cache: HitCache[str] = HitCache(two.generation, max_entries=10, max_bytes=100)
+        since = cache.generation()
+        one.create_cloud("demo", "123", "secret")
+        assert not cache.put("a", "A", since)  # found while the other node wrote: not kept
+        assert cache.put("a", "A", cache.generation())
+        one.create_cloud("demo2", "124", "secret")
+        assert cache.get("a") is None
+    finally:
+        one.close()
+        two.close()
+
+
+def test_an_unreadable_shared_counter_drops_what_is_remembered() -> None:
+    class Broken:
+        def read(self) -> int:
+            raise OSError("catalog unreachable")
+
+        def bump(self) -> int:
+            raise OSError("catalog unreachable")
+
+    generation = Generation(check_s=0)
+    generation.share(Broken())
+    cache: HitCache[str] = HitCache(generation, max_entries=10, max_bytes=100)
+    first = generation.value
+    assert generation.value != first  # every read differs: nothing remembered is trusted
+    generation.bump()  # a write that committed is not failed by the counter
+    assert cache.get("a") is None
+
+
+def test_a_sqlite_catalog_keeps_the_generation_to_its_machine(tmp_path: Path) -> None:
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    try:
+        assert not catalog.generation.shared and not catalog.shared
+    finally:
+        catalog.close()

@@ -61,6 +61,14 @@ def test_put_bytes_then_read(storage):
     assert _read(storage, "image/upload/sample.jpg") == b"\xff\xd8 jpeg bytes"
 
 
+def test_put_bytes_not_durable_is_still_atomic_and_readable(storage):
+    storage.put_bytes("1/derived/ab/render", b"old")
+    storage.put_bytes("1/derived/ab/render", b"rendered bytes", durable=False)
+    assert _read(storage, "1/derived/ab/render") == b"rendered bytes"
+    assert storage.intact("1/derived/ab/render", 14)
+    assert list(storage.iter_keys()) == ["1/derived/ab/render"]
+
+
 def test_empty_blob(storage):
     storage.put_bytes("empty", b"")
     assert storage.exists("empty")
@@ -297,6 +305,28 @@ def test_local_blobs_live_at_root_slash_key(local):
     path = local.local_path("image/upload/v1/sample.jpg")
     assert path == local.root / "image" / "upload" / "v1" / "sample.jpg"
     assert path.read_bytes() == b"x"
+
+
+def test_local_intact_sees_a_missing_or_short_blob(local):
+    # what a power loss may leave of a blob written with durable=False
+    local.put_bytes("d/render", b"0123456789", durable=False)
+    assert local.intact("d/render", 10)
+    local.local_path("d/render").write_bytes(b"01234")
+    assert not local.intact("d/render", 10)
+    local.local_path("d/render").write_bytes(b"")
+    assert not local.intact("d/render", 10)
+    local.delete("d/render")
+    assert not local.intact("d/render", 10)
+
+
+def test_local_not_durable_writes_skip_every_fsync(local, monkeypatch):
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    local.put_bytes("new/dir/render", b"x", durable=False)
+    assert synced == []
+    local.put_bytes("new/dir/original", b"x")
+    assert len(synced) >= 2  # the file and its directory
 
 
 def test_local_put_file_leaves_no_temp_files(local):

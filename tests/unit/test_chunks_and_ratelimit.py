@@ -6,7 +6,6 @@ import email.utils
 import hashlib
 import io
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from cloudlet.catalog.catalog import Catalog
 from cloudlet.errors import BadRequestError, FileTooLargeError, RateLimitedError
 from cloudlet.services.chunks import (
     ChunkRange,
-    chunk_dir,
     parse_content_range,
     receive_chunk,
     sweep_abandoned,
@@ -29,7 +28,6 @@ from cloudlet.settings import Settings
 from cloudlet.storage.local import LocalStorage
 from cloudlet.web.ratelimit import HourlyRateLimiter, LimitExceededError, RedisCallCounter
 
-CLOUD_ID = 7
 MAX = 1024 * 1024
 
 # ----------------------------------------------------------------------- Content-Range
@@ -79,11 +77,34 @@ def test_parse_content_range_refuses(header: str) -> None:
 # ----------------------------------------------------------------------- receive_chunk
 
 
+class Clock:
+    """A settable clock for the sweep of abandoned uploads."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @pytest.fixture
-def deps(tmp_path: Path) -> Deps:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def deps(tmp_path: Path, catalog: Catalog, clock: Clock) -> Deps:
+    """A real catalog (SQLite and PostgreSQL) and blob store; the cloud ``chunks``."""
     settings = Settings(data_dir=tmp_path)
     storage = LocalStorage(settings.blob_dir, settings.tmp_dir / "staging")
-    return Deps(settings=settings, catalog=None, storage=storage)  # type: ignore[arg-type]
+    catalog.create_cloud("chunks", "123", "secret")
+    return Deps(settings=settings, catalog=catalog, storage=storage, clock=clock)
+
+
+def _cloud_id(deps: Deps) -> int:
+    cloud = deps.catalog.get_cloud("chunks")
+    assert cloud is not None
+    return cloud.id
 
 
 def _send(
@@ -100,8 +121,18 @@ def _send(
     end = start + len(data) - 1
     stream = io.BytesIO(data if body is None else body)
     return receive_chunk(
-        deps, CLOUD_ID, upload_id, f"bytes {start}-{end}/{total}", stream, "big.bin", max_bytes
+        deps,
+        _cloud_id(deps),
+        upload_id,
+        f"bytes {start}-{end}/{total}",
+        stream,
+        "big.bin",
+        max_bytes,
     )
+
+
+def _part_blobs(deps: Deps) -> list[str]:
+    return sorted(deps.storage.iter_keys(f"{_cloud_id(deps)}/chunks/"))
 
 
 def _chunks(payload: bytes, size: int) -> list[tuple[int, bytes]]:
@@ -153,7 +184,8 @@ def test_a_retried_chunk_replaces_its_part(deps: Deps) -> None:
     garbled = b"\x00" * half
     assert _send(deps, garbled, 0, len(PAYLOAD)) == half
     assert _send(deps, PAYLOAD[:half], 0, len(PAYLOAD)) == half  # the retry, same range
-    assert len(list(chunk_dir(deps, CLOUD_ID, "abc123").iterdir())) == 1
+    assert len(deps.catalog.chunk_parts(_cloud_id(deps), "abc123")) == 1
+    assert len(_part_blobs(deps)) == 1  # the garbled part's blob is gone
     _assert_assembled(_send(deps, PAYLOAD[half:], half, len(PAYLOAD)), PAYLOAD)
 
 
@@ -163,12 +195,35 @@ def test_overlapping_chunks_assemble_once(deps: Deps) -> None:
     _assert_assembled(_send(deps, PAYLOAD[400:], 400, total), PAYLOAD)
 
 
-def test_assembling_removes_the_chunk_folder(deps: Deps) -> None:
-    folder = chunk_dir(deps, CLOUD_ID, "abc123")
+def test_assembling_removes_the_parts_and_their_blobs(deps: Deps) -> None:
     assert _send(deps, PAYLOAD[:10], 0, len(PAYLOAD)) == 10
-    assert folder.is_dir()
+    assert len(_part_blobs(deps)) == 1
     _send(deps, PAYLOAD[10:], 10, len(PAYLOAD))
-    assert not folder.exists()
+    assert deps.catalog.chunk_parts(_cloud_id(deps), "abc123") == []
+    assert _part_blobs(deps) == []
+    assert deps.catalog.journal_entries() == []
+
+
+def test_parts_are_blobs_any_node_can_read(deps: Deps, tmp_path: Path) -> None:
+    """A second node (its own data dir, the same catalog and blob store) completes it."""
+    other = Deps(
+        settings=Settings(data_dir=tmp_path / "node2"),
+        catalog=deps.catalog,
+        storage=deps.storage,
+        clock=deps.clock,
+    )
+    half = len(PAYLOAD) // 2
+    assert _send(deps, PAYLOAD[:half], 0, len(PAYLOAD)) == half
+    _assert_assembled(_send(other, PAYLOAD[half:], half, len(PAYLOAD)), PAYLOAD)
+
+
+def test_only_one_node_takes_the_parts(deps: Deps) -> None:
+    cloud_id = _cloud_id(deps)
+    _send(deps, PAYLOAD[:10], 0, len(PAYLOAD))
+    taken = deps.catalog.take_chunk_parts(cloud_id, "abc123", deps.now())
+    assert len(taken) == 1
+    assert deps.catalog.take_chunk_parts(cloud_id, "abc123", deps.now()) == []
+    assert deps.catalog.journal_entries() == [taken[0].storage_key]  # swept if nobody assembles
 
 
 def test_uploads_with_different_ids_do_not_mix(deps: Deps) -> None:
@@ -187,7 +242,8 @@ def test_a_short_chunk_is_refused_and_leaves_no_part(deps: Deps, body: bytes) ->
     assert info.value.message == (
         f"Chunk size {len(body)} does not match Content-Range 'bytes 0-4/10'"
     )
-    assert list(chunk_dir(deps, CLOUD_ID, "abc123").iterdir()) == []
+    assert _part_blobs(deps) == []
+    assert deps.catalog.chunk_parts(_cloud_id(deps), "abc123") == []
     # the upload can go on: the whole range still arrives
     assert _send(deps, b"12345", 0, 10) == 5
 
@@ -195,7 +251,7 @@ def test_a_short_chunk_is_refused_and_leaves_no_part(deps: Deps, body: bytes) ->
 def test_a_long_chunk_is_refused_and_leaves_no_part(deps: Deps) -> None:
     with pytest.raises(BadRequestError, match="Chunk is longer than its Content-Range"):
         _send(deps, b"12345", 0, 10, body=b"1234567")
-    assert list(chunk_dir(deps, CLOUD_ID, "abc123").iterdir()) == []
+    assert _part_blobs(deps) == []
 
 
 def test_a_total_over_the_limit_is_refused_before_anything_is_written(deps: Deps) -> None:
@@ -203,7 +259,7 @@ def test_a_total_over_the_limit_is_refused_before_anything_is_written(deps: Deps
         _send(deps, b"12345", 0, 101, max_bytes=100)
     assert info.value.status == 400
     assert info.value.message == "File size too large. Got 101. Maximum is 100."
-    assert not (deps.settings.tmp_dir / "chunks").exists()
+    assert _part_blobs(deps) == []
 
 
 def test_a_total_at_the_limit_is_accepted(deps: Deps) -> None:
@@ -218,55 +274,45 @@ def test_bad_upload_ids_are_refused(deps: Deps, upload_id: str) -> None:
 
 def test_a_bad_content_range_is_refused(deps: Deps) -> None:
     with pytest.raises(BadRequestError, match="Invalid Content-Range"):
-        receive_chunk(deps, CLOUD_ID, "abc", "bytes 0-4/*", io.BytesIO(b"12345"), "f", MAX)
+        receive_chunk(deps, _cloud_id(deps), "abc", "bytes 0-4/*", io.BytesIO(b"12345"), "f", MAX)
 
 
 # ------------------------------------------------------------------------------ sweep
 
 
-def _age(path: Path, seconds: float) -> None:
-    then = time.time() - seconds
-    os.utime(path, (then, then))
-
-
-def test_sweep_without_chunks_folder_does_nothing(deps: Deps) -> None:
+def test_sweep_without_parts_does_nothing(deps: Deps) -> None:
     assert sweep_abandoned(deps, 0) == 0
 
 
-def test_sweep_removes_only_old_upload_folders(deps: Deps) -> None:
-    root = deps.settings.tmp_dir / "chunks"
-    old = root / "1" / "old"
-    new = root / "1" / "new"
-    other_cloud_old = root / "2" / "old"
-    for folder in (old, new, other_cloud_old):
-        folder.mkdir(parents=True)
-        (folder / "00000000000000000000-00000000000000000004").write_bytes(b"12345")
-    stray = root / "1" / "stray-file"
-    stray.write_bytes(b"x")
-    for path in (old, other_cloud_old, stray):
-        _age(path, 7200)
-
+def test_sweep_removes_only_uploads_untouched_for_long(deps: Deps, clock: Clock) -> None:
+    _send(deps, PAYLOAD[:10], 0, len(PAYLOAD), upload_id="old")
+    _send(deps, PAYLOAD[10:20], 10, len(PAYLOAD), upload_id="old")
+    clock.now += timedelta(hours=2)
+    _send(deps, PAYLOAD[:10], 0, len(PAYLOAD), upload_id="new")
     assert sweep_abandoned(deps, 3600) == 2
-    assert not old.exists() and not other_cloud_old.exists()
-    assert new.is_dir() and stray.exists()
+    assert deps.catalog.chunk_parts(_cloud_id(deps), "old") == []
+    assert len(deps.catalog.chunk_parts(_cloud_id(deps), "new")) == 1
+    assert len(_part_blobs(deps)) == 1
+    assert deps.catalog.journal_entries() == []
 
 
-def test_sweep_defaults_to_the_configured_expiry(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, chunk_expiry_s=100)
-    deps = Deps(settings, None, LocalStorage(tmp_path / "b", tmp_path / "s"))  # type: ignore[arg-type]
-    root = settings.tmp_dir / "chunks" / "1"
-    (root / "stale").mkdir(parents=True)
-    (root / "fresh").mkdir()
-    _age(root / "stale", 200)
-    _age(root / "fresh", 50)
+def test_sweep_defaults_to_the_configured_expiry(deps: Deps, clock: Clock) -> None:
+    deps = Deps(
+        settings=Settings(data_dir=deps.settings.data_dir, chunk_expiry_s=100),
+        catalog=deps.catalog,
+        storage=deps.storage,
+        clock=clock,
+    )
+    _send(deps, PAYLOAD[:10], 0, len(PAYLOAD), upload_id="stale")
+    clock.now += timedelta(seconds=150)
+    _send(deps, PAYLOAD[:10], 0, len(PAYLOAD), upload_id="fresh")
     assert sweep_abandoned(deps) == 1
-    assert sorted(p.name for p in root.iterdir()) == ["fresh"]
+    assert deps.catalog.chunk_parts(_cloud_id(deps), "stale") == []
 
 
-def test_a_chunk_arriving_refreshes_its_folder(deps: Deps) -> None:
+def test_a_chunk_arriving_keeps_its_upload_from_the_sweep(deps: Deps, clock: Clock) -> None:
     assert _send(deps, PAYLOAD[:10], 0, len(PAYLOAD)) == 10
-    folder = chunk_dir(deps, CLOUD_ID, "abc123")
-    _age(folder, 7200)
+    clock.now += timedelta(hours=2)
     assert _send(deps, PAYLOAD[10:20], 10, len(PAYLOAD)) == 20
     assert sweep_abandoned(deps, 3600) == 0
     _assert_assembled(_send(deps, PAYLOAD[20:], 20, len(PAYLOAD)), PAYLOAD)

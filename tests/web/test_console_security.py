@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cloudlet.app import build_deps, create_app
+from cloudlet.catalog.catalog import Catalog
 from cloudlet.services import clouds, console_auth
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
@@ -238,3 +239,24 @@ def test_the_throttle_forgets_failures_after_its_window() -> None:
     throttle.check("user:b", "client:2")
     now[0] += 61
     throttle.check("user:a", "client:1")
+
+
+def test_the_shared_throttle_counts_failures_of_every_node(catalog: Catalog) -> None:
+    """Two servers on one catalog (two nodes) share the count; it forgets after its window."""
+    from datetime import UTC, datetime, timedelta
+
+    from cloudlet.errors import RateLimitedError
+    from cloudlet.web.console_throttle import SharedLoginThrottle
+
+    now = [datetime(2026, 1, 2, tzinfo=UTC)]
+    one, two = (
+        SharedLoginThrottle(catalog, limit=2, window_s=60, clock=lambda: now[0]) for _ in range(2)
+    )
+    one.failed("user:a", "client:1")
+    two.check("user:a")
+    two.failed("user:a", "client:1")  # the second failure, on the other node
+    with pytest.raises(RateLimitedError, match="Too many failed sign-ins"):
+        one.check("user:b", "client:1")
+    one.check("user:b", "client:2")
+    now[0] += timedelta(seconds=61)
+    two.check("user:a", "client:1")

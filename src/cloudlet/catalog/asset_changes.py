@@ -7,16 +7,18 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from cloudlet.catalog.asset_writes import delete_asset_rows, reload_asset, replace_context
 from cloudlet.catalog.assets import load_asset
-from cloudlet.catalog.db import Database, chunks, insert_or_ignore
+from cloudlet.catalog.db import Database, chunks, insert_select_or_ignore
 from cloudlet.catalog.folders import ensure_folders
 from cloudlet.catalog.model import Asset, RemovedAsset
 from cloudlet.catalog.schema import asset_tags, assets
 from cloudlet.errors import AlreadyExistsError, BadRequestError, NotFoundError
 
 MAX_TAGS_PER_ASSET = 1000
+_RENAME_ATTEMPTS = 3
 TAG_COMMANDS = ("add", "remove", "replace", "remove_all", "set_exclusive")
 
 
@@ -40,20 +42,47 @@ class AssetChanges(Database):
         ``from_public_id``: NotFoundError unless the asset, once locked, still has that
         public id (a concurrent rename or delete won the race). ``removed`` (when given)
         receives the asset that was replaced, as it was.
+
+        An asset that another transaction puts at the target after the clash check (an
+        upload or a rename committing first, which PostgreSQL's READ COMMITTED allows) makes
+        the update break the unique key; the whole rename is then tried again, and the new
+        attempt sees that asset (AlreadyExistsError, or replaces it with ``overwrite``).
         """
-        with self._write() as conn:
-            asset = load_asset(conn, asset_pk, for_update=True)
-            if asset is None or from_public_id not in (None, asset.public_id):
-                raise NotFoundError("Resource not found")
-            kind = to_type or asset.type
-            replaced = self._clear_target(conn, asset, to_public_id, kind, overwrite, removed)
-            conn.execute(
-                sa.update(assets)
-                .where(assets.c.id == asset_pk)
-                .values(public_id=to_public_id, type=kind, updated_at=now)
-            )
-            ensure_folders(conn, asset.cloud_id, to_public_id)
-            return reload_asset(conn, asset_pk), replaced
+        for attempt in range(1, _RENAME_ATTEMPTS + 1):
+            if removed is not None:
+                removed.clear()  # what a rolled-back attempt replaced was not removed
+            try:
+                with self._write() as conn:
+                    return self._rename(conn, asset_pk, to_public_id, to_type, overwrite, now,
+                                        from_public_id, removed)  # fmt: skip
+            except IntegrityError:
+                if attempt == _RENAME_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _rename(
+        self,
+        conn: Connection,
+        asset_pk: int,
+        to_public_id: str,
+        to_type: str | None,
+        overwrite: bool,
+        now: datetime,
+        from_public_id: str | None,
+        removed: list[RemovedAsset] | None,
+    ) -> tuple[Asset, list[str]]:
+        asset = load_asset(conn, asset_pk, for_update=True)
+        if asset is None or from_public_id not in (None, asset.public_id):
+            raise NotFoundError("Resource not found")
+        kind = to_type or asset.type
+        replaced = self._clear_target(conn, asset, to_public_id, kind, overwrite, removed)
+        conn.execute(
+            sa.update(assets)
+            .where(assets.c.id == asset_pk)
+            .values(public_id=to_public_id, type=kind, updated_at=now)
+        )
+        ensure_folders(conn, asset.cloud_id, to_public_id)
+        return reload_asset(conn, asset_pk), replaced
 
     def delete_named_asset(
         self,
@@ -128,8 +157,7 @@ class AssetChanges(Database):
             if command == "set_exclusive":
                 _remove_tag_elsewhere(conn, cloud_id, resource_type, tags, pks)
             if command in ("add", "replace", "set_exclusive"):
-                rows = [{"asset_pk": pk, "tag": tag} for pk in pks for tag in tags]
-                insert_or_ignore(conn, asset_tags, rows)
+                _add_tags(conn, pks, tags)
                 _check_tag_counts(conn, found)
             _touch(conn, pks, now)
             return [pid for pid in dict.fromkeys(public_ids) if pid in found]
@@ -194,17 +222,31 @@ def _delete_tags(conn: Connection, pks: list[int], tags: Sequence[str] | None) -
         conn.execute(query)
 
 
+def _add_tags(conn: Connection, pks: list[int], tags: Sequence[str]) -> None:
+    """Tag the assets: one INSERT … SELECT per tag and slice of assets, the rows taking
+    their asset's listing columns from the assets table (see migration 0014)."""
+    columns = ["asset_pk", "tag", "cloud_id", "resource_type", "created_at"]
+    for part in chunks(pks):
+        for tag in dict.fromkeys(tags):
+            source = sa.select(
+                assets.c.id,
+                sa.literal(tag, type_=asset_tags.c.tag.type),
+                assets.c.cloud_id,
+                assets.c.resource_type,
+                assets.c.created_at,
+            ).where(assets.c.id.in_(part))
+            insert_select_or_ignore(conn, asset_tags, columns, source)
+
+
 def _remove_tag_elsewhere(
     conn: Connection, cloud_id: int, resource_type: str, tags: Sequence[str], keep: list[int]
 ) -> None:
-    others = sa.select(assets.c.id).where(
-        assets.c.cloud_id == cloud_id,
-        assets.c.resource_type == resource_type,
-        assets.c.id.not_in(keep) if keep else sa.true(),
-    )
     conn.execute(
         sa.delete(asset_tags).where(
-            asset_tags.c.tag.in_(list(tags)), asset_tags.c.asset_pk.in_(others)
+            asset_tags.c.cloud_id == cloud_id,
+            asset_tags.c.resource_type == resource_type,
+            asset_tags.c.tag.in_(list(tags)),
+            asset_tags.c.asset_pk.not_in(keep) if keep else sa.true(),
         )
     )
 

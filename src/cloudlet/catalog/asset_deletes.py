@@ -25,6 +25,7 @@ class DeletedPage:
     storage_keys: list[str] = field(default_factory=list)
     partial: bool = False
     last_pk: int | None = None
+    last_public_id: str | None = None  # prefix deletes go in public id order
     removed: list[RemovedAsset] = field(default_factory=list)  # as they were, with renders
 
 
@@ -44,34 +45,60 @@ class AssetDeletes(Database):
     """The Admin API's delete calls, paged so that no transaction grows without bound."""
 
     def delete_assets_page(
-        self, cloud_id: int, selection: Selection, *, after_pk: int = 0, limit: int = PAGE
+        self,
+        cloud_id: int,
+        selection: Selection,
+        *,
+        after_pk: int = 0,
+        after_public_id: str | None = None,
+        limit: int = PAGE,
     ) -> DeletedPage:
-        """Delete up to ``limit`` matching assets with pk > ``after_pk``, ordered by pk, in one
-        transaction; their blob keys are journalled for the caller to remove. ``partial`` is
-        true when more matching assets remain."""
+        """Delete up to ``limit`` matching assets after the last page, in one transaction;
+        their blob keys are journalled for the caller to remove. ``partial`` is true when
+        more matching assets remain.
+
+        Pages follow pk order (``after_pk``), except prefix deletes: they follow
+        (public_id, pk) order (after ``after_public_id``, ``after_pk``), the order of the
+        index that finds the prefix, so that each page reads only its own rows however many
+        match (in pk order every page would sort all matching rows, or scan past others)."""
         with self._write() as conn:
-            rows = conn.execute(_select(cloud_id, selection, after_pk, limit + 1)).all()
+            query = _select(cloud_id, selection, after_pk, after_public_id, limit + 1)
+            rows = conn.execute(query).all()
             page = DeletedPage(partial=len(rows) > limit)
             rows = rows[:limit]
             by_ids = selection.asset_ids is not None
             page.deleted = [row.asset_id if by_ids else row.public_id for row in rows]
             page.storage_keys = delete_rows(conn, [row.id for row in rows], page.removed)
             page.last_pk = rows[-1].id if rows else None
+            page.last_public_id = rows[-1].public_id if rows else None
             return page
 
 
-def _select(cloud_id: int, selection: Selection, after_pk: int, limit: int) -> Any:
+def _select(
+    cloud_id: int, selection: Selection, after_pk: int, after_public_id: str | None, limit: int
+) -> Any:
     query = (
         sa.select(assets.c.id, assets.c.public_id, assets.c.asset_id)
-        .where(assets.c.cloud_id == cloud_id, assets.c.id > after_pk)
+        .where(assets.c.cloud_id == cloud_id)
         .where(*asset_filters(selection.resource_type, selection.type, selection.tag, None, None))
-        .order_by(assets.c.id)
         .limit(limit)
     )
     if selection.public_ids is not None:
         query = query.where(assets.c.public_id.in_(list(selection.public_ids)))
     if selection.asset_ids is not None:
         query = query.where(assets.c.asset_id.in_(list(selection.asset_ids)))
-    if selection.prefix is not None:
+    if selection.prefix is None:
+        query = query.where(assets.c.id > after_pk).order_by(assets.c.id)
+    else:
         query = query.where(prefix_condition(assets.c.public_id, selection.prefix))
+        if after_public_id is not None:
+            query = query.where(_after_key(after_public_id, after_pk))
+        query = query.order_by(assets.c.public_id, assets.c.id)
     return query.with_for_update()
+
+
+def _after_key(public_id: str, pk: int) -> Any:
+    key = sa.tuple_(
+        sa.literal(public_id, type_=assets.c.public_id.type), sa.literal(pk, type_=sa.Integer)
+    )
+    return sa.tuple_(assets.c.public_id, assets.c.id) > key

@@ -19,12 +19,14 @@ from cloudlet.catalog.schema import (
     asset_versions,
     assets,
     derived,
+    upload_chunks,
 )
 from cloudlet.errors import BadRequestError
 
 _ASSET_COLUMNS = [c.name for c in assets.columns]
 _VERSION_FIELDS = [c.name for c in asset_versions.columns]
 _BATCH = 500
+_KEY_BATCH = 400  # keys per IN list; five lists per statement stay far under parameter limits
 
 
 def load_assets(
@@ -46,7 +48,10 @@ def load_asset(conn: Connection, asset_pk: int, *, for_update: bool = False) -> 
 
 
 def _asset(row: Row[Any], tags: Iterable[str]) -> Asset:
-    values = {name: getattr(row, name) for name in _ASSET_COLUMNS}
+    # zip over the row: attribute access per column costs several times more (listings
+    # and bulk commands build hundreds of assets per request)
+    found = dict(zip(row._fields, row, strict=True))
+    values = {name: found[name] for name in _ASSET_COLUMNS}
     values["placeholder"] = bool(values["placeholder"])
     values["context"] = dict(values["context"] or {})
     values["extra"] = dict(values["extra"] or {})
@@ -187,8 +192,10 @@ class AssetReads(Database):
         direction: str = "desc",
         max_results: int = 10,
         cursor: str | None = None,
+        with_tags: bool = True,
     ) -> Page:
-        """Keyset-paginated listing; ``Page.items`` are Assets.
+        """Keyset-paginated listing; ``Page.items`` are Assets (``with_tags=False`` leaves
+        their ``tags`` empty and saves a query).
 
         Order: by (created_at, id) in ``direction`` ("asc" or "desc"); when ``prefix`` is
         given, by public_id ascending (Cloudinary ignores direction with a prefix).
@@ -199,17 +206,16 @@ class AssetReads(Database):
         having exactly that value. Invalid cursors raise BadRequestError.
         """
         descending = _descending(direction)
-        query = sa.select(assets).where(assets.c.cloud_id == cloud_id)
-        query = query.where(*asset_filters(resource_type, type, tag, context_key, context_value))
+        query, created, pk = _listing_base(
+            cloud_id, resource_type, type, prefix, tag, context_key, context_value
+        )
         if start_at is not None:
             at = sa.literal(start_at, type_=assets.c.created_at.type)
-            query = query.where(
-                assets.c.created_at <= at if descending else assets.c.created_at >= at
-            )
+            query = query.where(created <= at if descending else created >= at)
         if prefix is not None:
             query = query.where(prefix_condition(assets.c.public_id, prefix))
             descending = False
-        ordering, columns, types = _asset_ordering(prefix is not None, descending)
+        ordering, columns, types = _asset_ordering(prefix is not None, descending, created, pk)
         if cursor:
             query = query.where(_after(columns, decode_cursor(cursor, ordering, types), descending))
         order = [c.desc() for c in columns] if descending else [c.asc() for c in columns]
@@ -217,7 +223,8 @@ class AssetReads(Database):
         with self._read() as conn:
             rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
             kept, next_cursor = _page(rows, limit, ordering, _asset_key(ordering))
-            return Page(items=load_assets(conn, kept), next_cursor=next_cursor or None)
+            items = load_assets(conn, kept, with_tags=with_tags)
+            return Page(items=items, next_cursor=next_cursor or None)
 
     def list_tags(
         self,
@@ -228,22 +235,17 @@ class AssetReads(Database):
         max_results: int = 10,
         cursor: str | None = None,
     ) -> Page:
-        """Distinct tags used by assets of the resource type, ascending; items are str."""
-        tag = asset_tags.c.tag
-        query = (
-            sa.select(tag)
-            .select_from(asset_tags.join(assets, assets.c.id == asset_tags.c.asset_pk))
-            .where(assets.c.cloud_id == cloud_id, assets.c.resource_type == resource_type)
-            .group_by(tag)
-            .order_by(tag)
-        )
-        if prefix:
-            query = query.where(prefix_condition(tag, prefix))
-        if cursor:
-            query = query.where(_after([tag], decode_cursor(cursor, "tags", (str,)), False))
+        """Distinct tags used by assets of the resource type, ascending; items are str.
+
+        A loose index scan: each tag is the smallest one after the previous, found in the
+        tag listing index (migration 0014), so a page costs a probe per tag however many
+        assets carry them (a GROUP BY read every tag row of the cloud)."""
+        after = decode_cursor(cursor, "tags", (str,))[0] if cursor else None
         limit = clamp_max_results(max_results)
+        query, params = _distinct_tags(after, prefix or None, limit + 1)
+        params.update(cloud_id=cloud_id, resource_type=resource_type)
         with self._read() as conn:
-            rows = conn.scalars(query.limit(limit + 1)).all()
+            rows = list(conn.scalars(query, params))
         kept, next_cursor = _page(rows, limit, "tags", lambda t: [t])
         return Page(items=kept, next_cursor=next_cursor or None)
 
@@ -280,7 +282,8 @@ class AssetReads(Database):
             last = batch[-1].id
 
     def referenced_storage_keys(self) -> set[str]:
-        """Every storage key referenced by an asset, version, backup or derived row (for fsck)."""
+        """Every storage key referenced by an asset, version, backup, derived or chunk-part row
+        (for fsck)."""
         versions = sa.select(asset_versions.c.storage_key).where(
             asset_versions.c.storage_key.is_not(None)
         )
@@ -289,9 +292,33 @@ class AssetReads(Database):
             versions,
             sa.select(derived.c.storage_key),
             sa.select(asset_backups.c.storage_key),
+            sa.select(upload_chunks.c.storage_key),  # parts of chunked uploads in progress
         )
         with self._read() as conn:
             return set(conn.scalars(query))
+
+    def referenced_among(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that an asset, version, backup, derived or chunk-part row
+        references (the start-up journal sweep: a few keys, never the whole catalog)."""
+        found: set[str] = set()
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _KEY_BATCH):
+            batch = wanted[start : start + _KEY_BATCH]
+            query = sa.union(
+                *(
+                    sa.select(column).where(column.in_(batch))
+                    for column in (
+                        assets.c.storage_key,
+                        asset_versions.c.storage_key,
+                        derived.c.storage_key,
+                        asset_backups.c.storage_key,
+                        upload_chunks.c.storage_key,
+                    )
+                )
+            )
+            with self._read() as conn:
+                found.update(conn.scalars(query))
+        return found
 
     def usage(self, cloud_id: int) -> dict[str, int]:
         """{"resources": n, "storage_bytes": n, "derived_resources": 0} for the cloud.
@@ -321,6 +348,37 @@ class AssetReads(Database):
             "storage_bytes": int(size) + int(older),
             "derived_resources": int(derived_count),
         }
+
+
+_NEXT_TAG = """(SELECT min(t.tag) FROM asset_tags t
+    WHERE t.cloud_id = :cloud_id AND t.resource_type = :resource_type{conditions})"""
+
+
+def _distinct_tags(after: str | None, prefix: str | None, count: int) -> tuple[Any, dict[str, Any]]:
+    """The loose index scan of ``list_tags``: up to ``count`` distinct tags after ``after``
+    (exclusive), starting with ``prefix``; and its parameters (but cloud and type)."""
+    first: list[str] = []
+    params: dict[str, Any] = {"count": count}
+    if prefix is not None:
+        first.append("t.tag >= :lower")
+        params["lower"] = prefix
+        upper = _successor(prefix)
+        if upper is not None:
+            params["upper"] = upper
+    if after is not None:
+        first.append("t.tag > :after")
+        params["after"] = after
+    bound = " AND t.tag < :upper" if "upper" in params else ""
+    start = "".join(f" AND {c}" for c in first) + bound
+    query = (
+        "WITH RECURSIVE walk(tag, n) AS (SELECT "
+        + _NEXT_TAG.format(conditions=start)
+        + ", 1 UNION ALL SELECT "
+        + _NEXT_TAG.format(conditions=" AND t.tag > walk.tag" + bound)
+        + ", n + 1 FROM walk WHERE walk.tag IS NOT NULL AND n < :count)"
+        " SELECT tag FROM walk WHERE tag IS NOT NULL ORDER BY n"
+    )
+    return sa.text(query), params
 
 
 def _descending(direction: str) -> bool:
@@ -353,14 +411,48 @@ def asset_filters(
     return filters
 
 
+def _listing_base(
+    cloud_id: int,
+    resource_type: str | None,
+    type: str | None,
+    prefix: str | None,
+    tag: str | None,
+    context_key: str | None,
+    context_value: str | None,
+) -> tuple[Any, Any, Any]:
+    """The listing's query before ordering, and its (created_at, id) columns.
+
+    By tag or context key (in date order), the rows come from that side table's listing
+    index, whose copies of the asset's cloud, resource type and creation time let one index
+    range answer in order (migration 0014); otherwise from the assets table's indexes."""
+    side = asset_tags if tag is not None else asset_context
+    if prefix is not None or (tag is None and context_key is None):
+        query = sa.select(assets).where(assets.c.cloud_id == cloud_id)
+        query = query.where(*asset_filters(resource_type, type, tag, context_key, context_value))
+        return query, assets.c.created_at, assets.c.id
+    query = sa.select(assets).select_from(side.join(assets, assets.c.id == side.c.asset_pk))
+    query = query.where(side.c.cloud_id == cloud_id)
+    if resource_type is not None:
+        query = query.where(side.c.resource_type == resource_type)
+    if tag is not None:
+        query = query.where(asset_tags.c.tag == tag)
+        query = query.where(*asset_filters(None, type, None, context_key, context_value))
+    else:
+        query = query.where(asset_context.c.key == context_key)
+        if context_value is not None:
+            query = query.where(asset_context.c.value == context_value)
+        query = query.where(*asset_filters(None, type, None, None, None))
+    return query, side.c.created_at, side.c.asset_pk
+
+
 def _asset_ordering(
-    by_public_id: bool, descending: bool
+    by_public_id: bool, descending: bool, created: Any, pk: Any
 ) -> tuple[str, list[Any], tuple[type, ...]]:
     """The ordering's cursor name, its sort columns and the types of their cursor values."""
     if by_public_id:
         return "public_id", [assets.c.public_id, assets.c.id], (str, int)
     name = "created_at:desc" if descending else "created_at:asc"
-    return name, [assets.c.created_at, assets.c.id], (datetime, int)
+    return name, [created, pk], (datetime, int)
 
 
 def _asset_key(ordering: str) -> Any:

@@ -14,8 +14,12 @@
 - ``named.NamedStore``: named transformations
 - ``metadata.MetadataStore``: structured metadata fields, datasources and asset values
 - ``call_counts.CallCounts``: Admin API calls per cloud and hour, shared by every node
+- ``claims.Claims``: render claims (one render per derivative across nodes), sign-in failures
+- ``chunk_parts.ChunkParts``: the parts of chunked uploads, whichever node received them
 - ``webhooks.WebhookStore``: webhook deliveries and their outcome
 - ``console.ConsoleStore``: Media Explorer users and sessions, a folder's own assets
+- ``bulk_load.BulkLoad``: ready-made asset records in bulk (``cloudlet bench-catalog``)
+- ``search.SearchStore``: the Search API (assets and folders), compiled by ``search_sql``
 - ``db.Database``: the engine (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE for
   writes; PostgreSQL: psycopg 3 with pre-ping) and the transaction helpers
 
@@ -35,7 +39,10 @@ from cloudlet.catalog.asset_deletes import AssetDeletes
 from cloudlet.catalog.asset_writes import AssetWrites
 from cloudlet.catalog.assets import AssetReads
 from cloudlet.catalog.backups import BackupStore
+from cloudlet.catalog.bulk_load import BulkLoad
 from cloudlet.catalog.call_counts import CallCounts
+from cloudlet.catalog.chunk_parts import ChunkParts
+from cloudlet.catalog.claims import Claims
 from cloudlet.catalog.clouds import CloudStore
 from cloudlet.catalog.console import ConsoleStore
 from cloudlet.catalog.derived_store import DerivedStore
@@ -44,6 +51,7 @@ from cloudlet.catalog.generation import Generation
 from cloudlet.catalog.metadata import MetadataStore
 from cloudlet.catalog.named import NamedStore
 from cloudlet.catalog.relations import Relations
+from cloudlet.catalog.search import SearchStore
 from cloudlet.catalog.webhooks import WebhookStore
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -76,8 +84,12 @@ class Catalog(
     NamedStore,
     MetadataStore,
     CallCounts,
+    Claims,
+    ChunkParts,
     WebhookStore,
     ConsoleStore,
+    BulkLoad,
+    SearchStore,
 ):
     """Clouds, assets, versions, tags, presets, delete tokens and the blob journal.
 
@@ -107,6 +119,13 @@ class Catalog(
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the catalog's schema is at (None: not migrated)."""
+        from alembic.migration import MigrationContext
+
+        with self._read() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
     def close(self) -> None:
-        """Dispose of the connection pool."""
-        self._engine.dispose()
+        """Dispose of the connection pools."""
+        self.dispose()

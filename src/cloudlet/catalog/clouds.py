@@ -7,15 +7,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from cloudlet.catalog.asset_writes import journal_keys
 from cloudlet.catalog.cursor import clamp_max_results, decode_cursor, encode_cursor
 from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import Cloud, Page, UploadPreset
 from cloudlet.catalog.schema import assets, blob_journal, clouds, delete_tokens, upload_presets
 from cloudlet.errors import AlreadyExistsError, NotFoundError
+
+_JOURNAL_UPSERTS: dict[str, Any] = {}
+
+
+def _journal_upsert(conn: Connection) -> Any:
+    """One journal entry's INSERT … ON CONFLICT DO UPDATE, built once per dialect: every
+    cold render journals its blob, and building the statement costs SQLAlchemy more than
+    SQLite takes to run it."""
+    name = conn.dialect.name
+    if name not in _JOURNAL_UPSERTS:
+        insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(blob_journal)
+        _JOURNAL_UPSERTS[name] = insert.on_conflict_do_update(
+            index_elements=[blob_journal.c.storage_key],
+            set_={"created_at": insert.excluded.created_at},
+        )
+    return _JOURNAL_UPSERTS[name]
 
 
 def _cloud(row: Row[Any]) -> Cloud:
@@ -68,6 +84,22 @@ class CloudStore(Database):
     def get_cloud(self, name: str) -> Cloud | None:
         """The cloud called ``name``, or None."""
         return self._find_cloud(clouds.c.name == name)
+
+    def get_cloud_remembered(self, name: str) -> Cloud | None:
+        """``get_cloud``, remembered by this process until the delivery generation moves on
+        (every committed change to a cloud moves it; see ``catalog.generation``): the
+        delivery path asks for the cloud on every request its hit cache cannot answer. The
+        generation is read before the catalog, so a row read while a change commits is
+        asked again next time. Unknown names are not remembered."""
+        memo: dict[str, tuple[int, Cloud]] = self.__dict__.setdefault("_clouds_seen", {})
+        since = self.generation.value
+        seen = memo.get(name)
+        if seen is not None and seen[0] == since:
+            return seen[1]
+        cloud = self.get_cloud(name)
+        if cloud is not None:
+            memo[name] = (since, cloud)
+        return cloud
 
     def get_cloud_by_key(self, api_key: str) -> Cloud | None:
         """The cloud whose API key is ``api_key``, or None."""
@@ -216,7 +248,7 @@ class CloudStore(Database):
         """Record that a blob at this key is being written or is to be deleted (a key that
         is already journalled gets the new time, so a sweep waits for the new write)."""
         with self._write(quiet=True) as conn:
-            journal_keys(conn, [storage_key], now)
+            conn.execute(_journal_upsert(conn), {"storage_key": storage_key, "created_at": now})
 
     def journal_remove(self, storage_key: str) -> None:
         """Forget the key (its blob is committed to an asset, or deleted)."""

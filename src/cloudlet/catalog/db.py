@@ -73,6 +73,11 @@ class Database:
         self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
         # moved on after every committed write that may change a delivery's answer
         self.generation = generation or Generation()
+        self._counter: SequenceCounter | None = None
+        if self._is_postgres and not self.generation.shared:
+            # other nodes may write to this catalog: their writes move the generation too
+            self._counter = SequenceCounter(self._engine)
+            self.generation.share(self._counter)
 
     @property
     def engine(self) -> Engine:
@@ -95,14 +100,56 @@ class Database:
         if not quiet:
             self.generation.bump()
 
+    def dispose(self) -> None:
+        """Close every connection (the catalog's pool and the generation's)."""
+        self._engine.dispose()
+        if self._counter is not None:
+            self._counter.dispose()
+
     def ping(self) -> None:
         """Raise unless the database answers a trivial query (the readiness probe)."""
         with self._read() as conn:
             conn.execute(sa.text("SELECT 1"))
 
     @property
+    def shared(self) -> bool:
+        """Whether other machines may use this catalog too (PostgreSQL): then no process may
+        assume it is alone, e.g. settle other nodes' unfinished uploads at its start."""
+        return self._is_postgres
+
+    @property
     def _is_postgres(self) -> bool:
         return self._engine.dialect.name == "postgresql"
+
+
+class SequenceCounter:
+    """The cluster's part of the delivery generation: the PostgreSQL sequence
+    ``delivery_generation`` (migration 0015). ``nextval`` takes no row lock and is not
+    undone by a rollback, so bumps from many nodes never wait on each other.
+
+    It has a small pool of its own, in autocommit mode: a read is one round trip, and the
+    request that makes it (on the event loop, see ``catalog.generation``) never waits for a
+    connection held by the catalog's work in other threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        own = sa.create_engine(engine.url, pool_size=1, max_overflow=4)
+        self._engine = own.execution_options(isolation_level="AUTOCOMMIT")
+        self._own = own
+
+    def read(self) -> int:
+        """The sequence's current value (the last one handed out)."""
+        with self._engine.connect() as conn:
+            query = sa.text("SELECT last_value FROM delivery_generation")
+            return int(conn.execute(query).scalar_one())
+
+    def bump(self) -> int:
+        """Move the sequence on; the new value."""
+        with self._engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT nextval('delivery_generation')")).scalar_one())
+
+    def dispose(self) -> None:
+        """Close its connections."""
+        self._own.dispose()
 
 
 def insert_or_ignore(conn: Connection, table: sa.Table, values: list[dict[str, Any]]) -> None:
@@ -111,14 +158,32 @@ def insert_or_ignore(conn: Connection, table: sa.Table, values: list[dict[str, A
         conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(), values)
 
 
-def upsert(conn: Connection, table: sa.Table, values: dict[str, Any], update: list[str]) -> None:
-    """INSERT a row or, when its primary key exists, update the ``update`` columns."""
-    stmt = _dialect_insert(conn, table).values(values)
+def insert_select_or_ignore(
+    conn: Connection, table: sa.Table, columns: list[str], select: sa.Select[Any]
+) -> None:
+    """INSERT the rows ``select`` yields into ``columns``, skipping those that conflict with
+    an existing key: set-based, one statement however many rows. ``select`` must have a
+    WHERE clause (SQLite otherwise misreads its ON CONFLICT)."""
+    stmt = _dialect_insert(conn, table).from_select(columns, select)
+    conn.execute(stmt.on_conflict_do_nothing())
+
+
+def upsert(
+    conn: Connection,
+    table: sa.Table,
+    values: dict[str, Any] | list[dict[str, Any]],
+    update: list[str],
+) -> None:
+    """INSERT a row (or a list of rows, in one executemany) or, when its primary key
+    exists, update the ``update`` columns."""
+    if not values:
+        return
+    stmt = _dialect_insert(conn, table)
     index = [c.name for c in table.primary_key.columns]
     stmt = stmt.on_conflict_do_update(
         index_elements=index, set_={name: stmt.excluded[name] for name in update}
     )
-    conn.execute(stmt)
+    conn.execute(stmt, values)
 
 
 def _dialect_insert(conn: Connection, table: sa.Table) -> Any:

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from cloudlet.catalog.asset_writes import journal_keys, unjournal_key
 from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import Derived
-from cloudlet.catalog.schema import assets, derived
+from cloudlet.catalog.schema import assets, blob_journal, derived, to_utc
 from cloudlet.errors import NotFoundError
 
 _FIELDS = [c.name for c in derived.columns if c.name != "id"]
+_BATCH = 500
+# The statements of every cold render, built once: building one (and its cache key) costs
+# SQLAlchemy more than SQLite takes to run it.
+_BY_KEY = sa.select(derived).where(
+    derived.c.asset_pk == sa.bindparam("asset_pk"),
+    derived.c.version_id == sa.bindparam("version_id"),
+    derived.c.transformation == sa.bindparam("transformation"),
+    derived.c.format == sa.bindparam("format"),
+)
+_INSERT = sa.insert(derived)
+_UNJOURNAL = sa.delete(blob_journal).where(
+    blob_journal.c.storage_key == sa.bindparam("storage_key")
+)
 
 
 def _derived(row: Row[Any]) -> Derived:
@@ -31,14 +44,12 @@ class DerivedStore(Database):
         self, asset_pk: int, version_id: str, transformation: str, format: str
     ) -> Derived | None:
         """The render of this version with this canonical transformation and format."""
-        query = sa.select(derived).where(
-            derived.c.asset_pk == asset_pk,
-            derived.c.version_id == version_id,
-            derived.c.transformation == transformation,
-            derived.c.format == format,
-        )
+        key = {
+            "asset_pk": asset_pk, "version_id": version_id,
+            "transformation": transformation, "format": format,
+        }  # fmt: skip
         with self._read() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_BY_KEY, key).first()
         return None if row is None else _derived(row)
 
     def put_derived(
@@ -61,10 +72,10 @@ class DerivedStore(Database):
         ``replace``; returns the record in force and the storage key that lost (journalled
         for the caller to delete), if any. NotFoundError if the asset was deleted meanwhile
         (the blob stays journalled for the caller to delete)."""
-        values = {
+        values: dict[str, Any] = {
             "asset_pk": asset_pk, "version_id": version_id, "transformation": transformation,
             "format": format, "storage_key": storage_key, "bytes": bytes, "width": width,
-            "height": height, "etag": etag, "created_at": now,
+            "height": height, "etag": etag, "created_at": to_utc(now),
         }  # fmt: skip
         where = (
             derived.c.asset_pk == asset_pk,
@@ -73,27 +84,46 @@ class DerivedStore(Database):
             derived.c.format == format,
         )
         try:
-            # a new render changes no answer already given; replacing one does
-            with self._write(quiet=not replace) as conn:
+            if not replace:  # a new render changes no answer already given: quiet
+                with self._write(quiet=True) as conn:
+                    return self._insert_derived(conn, values), None
+            with self._write() as conn:
                 current = conn.execute(sa.select(derived).where(*where).with_for_update()).first()
                 if current is None:
-                    conn.execute(sa.insert(derived).values(derived_id=uuid.uuid4().hex, **values))
-                    unjournal_key(conn, storage_key)
-                    return _derived(conn.execute(sa.select(derived).where(*where)).one()), None
-                if not replace:
-                    return _derived(current), storage_key  # ours lost the race
+                    return self._insert_derived(conn, values), None
                 conn.execute(sa.update(derived).where(*where).values(**values))
                 unjournal_key(conn, storage_key)
                 journal_keys(conn, [current.storage_key], now)
-                return _derived(conn.execute(sa.select(derived).where(*where)).one()), str(
-                    current.storage_key
-                )
+                record = Derived(derived_id=current.derived_id, **values)
+                return record, str(current.storage_key)
         except IntegrityError:
             # a concurrent insert of the same render won, or the asset was deleted meanwhile
             existing = self.get_derived(asset_pk, version_id, transformation, format)
             if existing is None:
                 raise NotFoundError("Resource not found") from None
             return existing, storage_key
+
+    @staticmethod
+    def _insert_derived(conn: Connection, values: dict[str, Any]) -> Derived:
+        """Insert the record and clear its blob's journal entry; the record as written (the
+        unique key or the asset's foreign key refuses a duplicate or an orphan with
+        IntegrityError)."""
+        derived_id = uuid.uuid4().hex
+        conn.execute(_INSERT, {"derived_id": derived_id, **values})
+        conn.execute(_UNJOURNAL, {"storage_key": values["storage_key"]})
+        return Derived(derived_id=derived_id, **values)
+
+    def iter_all_derived(self) -> Iterator[Derived]:
+        """Every render of every asset, in batches of short transactions (for fsck)."""
+        last = 0
+        while True:
+            query = sa.select(derived).where(derived.c.id > last).order_by(derived.c.id)
+            with self._read() as conn:
+                rows = conn.execute(query.limit(_BATCH)).all()
+            yield from (_derived(row) for row in rows)
+            if len(rows) < _BATCH:
+                return
+            last = rows[-1].id
 
     def list_derived(self, asset_pk: int) -> list[Derived]:
         """Every render of the asset, oldest first."""

@@ -108,6 +108,7 @@ class WebhookDelivery:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    claimed_until: datetime | None = None  # a worker is sending it until then
     cloud: str = ""  # the cloud's name
 
 

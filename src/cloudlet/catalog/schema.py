@@ -131,14 +131,56 @@ assets = sa.Table(
     # The created_at-ordered listings, with and without a type filter.
     sa.Index(None, "cloud_id", "resource_type", "type", "created_at", "id"),
     sa.Index(None, "cloud_id", "resource_type", "created_at", "id"),
+    # Searches sort every resource type together by date, and filter on the upload date.
+    sa.Index(None, "cloud_id", "created_at", "id"),
+    sa.Index(None, "cloud_id", "uploaded_at", "id"),
 )
+
+# The Search API's word index is kept by database triggers (migration 0013): on SQLite the
+# FTS5 table ``asset_fts`` (and the shadow tables FTS5 makes for it), on PostgreSQL
+# ``asset_search`` with a tsvector column; and an expression index for case-insensitive
+# context values. They are not in ``metadata``: the code reaches them through
+# ``catalog.search_sql``, and the schema comparison leaves them out.
+SEARCH_INDEX_TABLES = frozenset(
+    {
+        "asset_fts",
+        "asset_fts_config",
+        "asset_fts_content",
+        "asset_fts_data",
+        "asset_fts_docsize",
+        "asset_fts_idx",
+        "asset_search",
+        "ix_asset_context_key_lower_value",  # an expression index: (key, lower(value))
+    }
+)
+
+
+def include_in_comparison(obj: Any, name: str | None, kind: str, *_: Any) -> bool:
+    """Alembic's ``include_object`` hook: everything but the search index tables."""
+    table = getattr(obj, "table", None) if kind != "table" else obj
+    table_name = getattr(table, "name", name)
+    return table_name not in SEARCH_INDEX_TABLES and name not in SEARCH_INDEX_TABLES
+
+
+def _listing_copies() -> list[sa.Column[Any]]:
+    """The asset's own columns copied into a side table, so that listings by tag or context
+    read one index range in date order (migration 0014 explains why)."""
+    return [
+        sa.Column("cloud_id", sa.Integer, nullable=False),
+        sa.Column("resource_type", sa.String(16), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    ]
+
 
 asset_tags = sa.Table(
     "asset_tags",
     metadata,
     sa.Column("asset_pk", sa.Integer, _asset_fk(), primary_key=True),
     sa.Column("tag", binary_text(), primary_key=True),
+    *_listing_copies(),
     sa.Index(None, "tag"),
+    sa.Index(None, "tag", "asset_pk"),  # searches: a tag's assets from the index alone
+    sa.Index("ix_asset_tags_listing", "cloud_id", "resource_type", "tag", "created_at", "asset_pk"),
 )
 
 asset_context = sa.Table(
@@ -147,6 +189,11 @@ asset_context = sa.Table(
     sa.Column("asset_pk", sa.Integer, _asset_fk(), primary_key=True),
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+    sa.Index(None, "key", "value"),  # searches by context value
+    *_listing_copies(),
+    sa.Index(
+        "ix_asset_context_listing", "cloud_id", "resource_type", "key", "created_at", "asset_pk"
+    ),
 )
 
 asset_versions = sa.Table(
@@ -338,8 +385,48 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # while set and in the future, one worker is sending this attempt (several workers)
+    sa.Column("claimed_until", UTCDateTime),
     sa.Index(None, "status", "id"),
     sa.Index(None, "cloud_id", "id"),
+)
+
+# Several nodes (migration 0015). On PostgreSQL the sequence ``delivery_generation`` (not
+# declared here: Alembic does not compare sequences) is the cluster's part of the delivery
+# generation (``catalog.generation``).
+
+# One row while a node renders a derivative, so identical requests on other nodes wait for
+# it instead of rendering again; ``key`` is the SHA-256 of the derivative's identity.
+render_claims = sa.Table(
+    "render_claims",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(32), nullable=False),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
+
+# The parts of chunked uploads received so far, on whichever node; their bytes are blobs.
+upload_chunks = sa.Table(
+    "upload_chunks",
+    metadata,
+    sa.Column("cloud_id", sa.Integer, _cloud_fk(), primary_key=True),
+    sa.Column("upload_id", sa.String(64), primary_key=True),
+    sa.Column("first_byte", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("last_byte", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("storage_key", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "created_at"),
+)
+
+# Failed Media Explorer sign-ins, counted by every node (``key``: cloud and user, or address).
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("failed_at", UTCDateTime, nullable=False),
+    sa.Index(None, "key", "failed_at"),
+    sa.Index(None, "failed_at"),
 )
 
 # The Media Explorer's folder pages list every resource type of a folder by public id.

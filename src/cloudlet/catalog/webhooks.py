@@ -51,6 +51,29 @@ class WebhookStore(Database):
             query = sa.insert(webhook_deliveries).values(values).returning(webhook_deliveries.c.id)
             return int(conn.execute(query).scalar_one())
 
+    def claim_webhook_attempt(
+        self, delivery_id: int, attempt: int, now: datetime, until: datetime
+    ) -> bool:
+        """Take attempt ``attempt`` of a pending delivery for this worker until ``until``;
+        False when it was made already or another worker holds it (a duplicate job, from
+        crash recovery on another node). One conditional UPDATE: atomic on every backend."""
+        free = sa.or_(
+            webhook_deliveries.c.claimed_until.is_(None),
+            webhook_deliveries.c.claimed_until < now,
+        )
+        with self._write(quiet=True) as conn:
+            done = conn.execute(
+                sa.update(webhook_deliveries)
+                .where(
+                    webhook_deliveries.c.id == delivery_id,
+                    webhook_deliveries.c.status == PENDING,
+                    webhook_deliveries.c.attempts == attempt,
+                    free,
+                )
+                .values(claimed_until=until)
+            )
+            return bool(done.rowcount)
+
     def get_webhook_delivery(self, delivery_id: int) -> WebhookDelivery | None:
         """One delivery, or None."""
         with self._read() as conn:
@@ -70,6 +93,7 @@ class WebhookStore(Database):
                     status=status,
                     last_error=error,
                     updated_at=now,
+                    claimed_until=None,
                 )
             )
 

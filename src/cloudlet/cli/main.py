@@ -1,4 +1,5 @@
-"""The ``cloudlet`` command: serve, worker, clouds, folders, webhooks, fsck."""
+"""The ``cloudlet`` command: serve, worker, migrate, clouds, folders, webhooks, fsck and
+bench-catalog."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def serve(
     from cloudlet.malloc import tune_malloc
     from cloudlet.metrics.store import clear as clear_metrics
     from cloudlet.services import chunks
-    from cloudlet.services.fsck import clear_staging, sweep_journal
+    from cloudlet.services.fsck import JOURNAL_GRACE, clear_staging, sweep_journal
 
     settings: Settings = ctx.obj["settings"].with_overrides(host=host, port=port, workers=workers)
     settings.validate()
@@ -109,7 +110,9 @@ def serve(
     tune_malloc()  # options are valid; before any thread starts
     ctx.obj["settings"] = settings
     deps = _deps(ctx)
-    sweep_journal(deps)  # no requests are in flight yet: settle every interrupted upload
+    # no requests are in flight here yet: settle every interrupted upload; but on a shared
+    # catalog other nodes' uploads may be in flight: only those older than the grace period
+    sweep_journal(deps, deps.now() - JOURNAL_GRACE if deps.catalog.shared else None)
     clear_staging(deps)
     chunks.sweep_abandoned(deps)
     clear_metrics(settings.metrics_dir)  # counts start at zero with the server
@@ -397,13 +400,37 @@ def fsck(ctx: click.Context, repair: bool, no_etags: bool) -> None:
     sys.exit(0 if report.clean else 1)
 
 
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the catalog's schema up to date, then exit (once per release, before the nodes
+    start; `serve` does it too, one process at a time)."""
+    from cloudlet.catalog.catalog import Catalog
+
+    settings: Settings = ctx.obj["settings"]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the SQLite catalog's home
+    catalog = Catalog(settings.effective_database_url)
+    try:
+        catalog.migrate()
+        click.echo(f"catalog schema at revision {catalog.schema_revision()}")
+    finally:
+        catalog.close()
+
+
 def _add_console_commands() -> None:
     from cloudlet.cli.console import console_group
 
     cli.add_command(console_group)
 
 
+def _add_bench_commands() -> None:
+    from cloudlet.cli.bench_catalog import bench_catalog
+
+    cli.add_command(bench_catalog)
+
+
 _add_console_commands()
+_add_bench_commands()
 
 
 def main() -> None:

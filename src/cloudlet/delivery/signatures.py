@@ -141,9 +141,12 @@ def verify_api_signature(
 ) -> bool:
     """Check an API request signature the way any SDK may have produced it.
 
-    The algorithm follows from the length (40 hex digits: SHA-1, 64: SHA-256); signature
-    versions 2 and 1 are both accepted (they differ only when a value contains ``&``), and so
-    are both key orders (pycloudinary's plain sort, the Node SDK's ``localeCompare``). With
+    The algorithm follows from the length (40 hex digits: SHA-1, 64: SHA-256); only signature
+    version 2 is accepted. Version 1 differs only when a value contains ``&``, and there it is
+    ambiguous: ``{public_id: "a", tags: "b"}`` and ``{public_id: "a&tags=b"}`` sign the same
+    string, so a captured signature would cover a request with parameters moved into a value
+    (found by tests/reliability). Both key orders are accepted (pycloudinary's plain sort,
+    the Node SDK's ``localeCompare``). With
     ``non_signable`` (pycloudinary 1.46.3 leaves ``notification_url`` and ``batch_id`` unsigned on
     the tags/context/metadata actions) the string without those keys is tried first, then the
     full one.
@@ -155,9 +158,8 @@ def verify_api_signature(
     exclusions = [EXCLUDED_PARAMS | frozenset(non_signable)] if non_signable else []
     exclusions.append(EXCLUDED_PARAMS)
     candidates = {
-        string_to_sign(params, version=version, exclude=exclude, node_order=node_order)
+        string_to_sign(params, exclude=exclude, node_order=node_order)
         for exclude in exclusions
-        for version in (2, 1)
         for node_order in (False, True)
     }
     found = False

@@ -27,22 +27,30 @@ def rgba(color: Color | None, default: RGBA = BLACK) -> RGBA:
 
 def normalize(image: pyvips.Image) -> pyvips.Image:
     """The image as 8-bit sRGB (3 bands) or sRGB + alpha (4 bands)."""
-    interpretation = image.interpretation
+    # every libvips call (a property read is several) releases and retakes the GIL: read
+    # each property once and skip the steps that change nothing
+    source = image
+    interpretation, bands = image.interpretation, image.bands
     if interpretation == "cmyk":
         image = _drop_profile(_from_cmyk(image))
-    elif image.bands <= 2:
+    elif bands <= 2:
         image = _drop_profile(image.colourspace("srgb"))
     elif interpretation == "rgb16":
         image = image.colourspace("srgb")
     elif interpretation not in ("srgb", "multiband"):
         image = _drop_profile(image.colourspace("srgb"))
-    if image.bands > 4:
+    if image is not source:
+        bands = image.bands
+    if bands > 4:
         image = image.extract_band(0, n=4)
-    if image.format in ("ushort", "short"):
+    band_format = image.format
+    if band_format in ("ushort", "short"):
         image = image / 256
-    if image.format != "uchar":
+        band_format = image.format
+    if band_format != "uchar":
         image = image.cast("uchar")
-    # every libvips call releases and retakes the GIL: skip the ones that change nothing
+    if image is source and interpretation == "srgb":
+        return image
     return image if image.interpretation == "srgb" else image.copy(interpretation="srgb")
 
 

@@ -166,7 +166,7 @@ def _decorate(work: Work, component: Component, ctx: Context) -> Work:
         image = add_border(image, component, ctx.limits)
         tracker = work.tracker.shift(size, size, image.width, image.height)
         work = Work(image, tracker)
-    else:
+    elif image is not work.image:
         work = Work(image, work.tracker)
     work = rotate_freely(work, free_angle(component), ctx.limits)
     image = apply_opacity(work.image, component)
@@ -175,7 +175,7 @@ def _decorate(work: Work, component: Component, ctx: Context) -> Work:
         ctx.background = fill
         if component.get("crop") not in _PADDING and image.hasalpha() and fill[3] == 255:
             image = flatten(image, fill)
-    return Work(image, work.tracker)
+    return work if image is work.image else Work(image, work.tracker)
 
 
 # ----------------------------------------------------------------------------- the chain

@@ -70,6 +70,11 @@ class SourceInfo:
         return LOADERS[self.loader]
 
     @property
+    def paged(self) -> bool:
+        """A format whose loader may set page and animation fields (GIF, WebP, TIFF, HEIF)."""
+        return self.loader in _PAGED
+
+    @property
     def animated(self) -> bool:
         """A GIF or WebP with more than one frame."""
         return self.loader in _ANIMATED and self.pages > 1

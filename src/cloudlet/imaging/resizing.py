@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import pyvips
 
@@ -33,10 +34,18 @@ class Work:
     image: pyvips.Image
     tracker: Tracker
 
-    @property
+    @cached_property
     def size(self) -> Size:
-        """Current pixel size."""
+        """Current pixel size (read once: each read of a libvips property is several calls,
+        each releasing and retaking the GIL)."""
         return Size(self.image.width, self.image.height)
+
+    @classmethod
+    def sized(cls, image: pyvips.Image, tracker: Tracker, size: Size) -> Work:
+        """A Work whose image is known to be ``size`` (a crop or an embed made it so)."""
+        work = cls(image, tracker)
+        work.__dict__["size"] = size  # what the cached property would read back
+        return work
 
 
 # ----------------------------------------------------------------------------- angles
@@ -112,6 +121,8 @@ def track_turns(tracker: Tracker, turns: tuple[Turn, ...], size: Size) -> Tracke
 
 def apply_turns(work: Work, turns: tuple[Turn, ...]) -> Work:
     """Rotate and flip the image (and its tracker)."""
+    if not turns:
+        return work  # keeps its size, already read
     image = work.image
     for turn in turns:
         if turn in ("hflip", "vflip"):
@@ -179,15 +190,17 @@ def _resize(work: Work, step: Resize, limits: RenderLimits) -> Work:
 
 def _extract(work: Work, step: Extract, limits: RenderLimits) -> Work:
     check_output(step.width, step.height, limits)
-    left = min(max(step.left, 0), work.image.width - 1)
-    top = min(max(step.top, 0), work.image.height - 1)
-    width = min(step.width, work.image.width - left)
-    height = min(step.height, work.image.height - top)
+    size = work.size
+    left = min(max(step.left, 0), size.width - 1)
+    top = min(max(step.top, 0), size.height - 1)
+    width = min(step.width, size.width - left)
+    height = min(step.height, size.height - top)
     image = work.image.crop(left, top, width, height)
-    return Work(image, work.tracker.shift(-left, -top, width, height))
+    return Work.sized(image, work.tracker.shift(-left, -top, width, height), Size(width, height))
 
 
 def _embed(work: Work, step: Embed, color: RGBA, limits: RenderLimits) -> Work:
     check_output(step.width, step.height, limits)
     image = embed(work.image, step.left, step.top, step.width, step.height, color)
-    return Work(image, work.tracker.shift(step.left, step.top, step.width, step.height))
+    tracker = work.tracker.shift(step.left, step.top, step.width, step.height)
+    return Work.sized(image, tracker, Size(step.width, step.height))

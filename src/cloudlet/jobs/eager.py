@@ -1,7 +1,9 @@
 """The ``eager`` job: render the derivatives an ``eager_async`` call asked for, then notify.
 
 Idempotent: a derivative that exists is reused (unless ``explicit`` asked to force a fresh
-render), so a run repeated after a crash only sends the notification again.
+render), so a run repeated after a crash only sends the notification again. A render
+refused because the render pool is full fails the run, which Huey retries; other errors
+are reported in the notification as ``failed``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from cloudlet.services import derive
 from cloudlet.services.deps import Deps
 from cloudlet.services.eager import eager_entry
 from cloudlet.services.notifications import notify
+from cloudlet.services.render_pool import OverloadedError
 from cloudlet.services.webhooks import cloud_notification_url
 
 
@@ -50,6 +53,8 @@ def _render_one(
     try:
         request = derive.parse_request(deps, cloud, text, asset, fmt, "")
         found = derive.derive(deps, cloud, asset, request, allowed=True, force=force)
+    except OverloadedError:
+        raise  # the render pool was full for a moment: Huey runs the job again later
     except CloudletError as exc:
         return {"transformation": text, "status": "failed", "reason": exc.message}
     return {**eager_entry(deps, cloud, asset, found), "status": "processed"}

@@ -6,6 +6,13 @@ key in Huey's key-value store and removes that record when the job ends (also wh
 fails: Huey's retries take over then). A consumer starting up puts every job still recorded
 back on the queue (``recover_interrupted``). Jobs are idempotent, so one that was in fact
 still running in another worker at that moment only runs twice.
+
+That left an instant between Huey taking the task and the ``running:`` record being written
+in which a kill -9 lost the job (the soak in docs/reliability.md met it once in about 1 800
+eager jobs). So ``enqueue`` also records the job under ``queued:`` before queueing it, and a
+run writes its ``running:`` record before removing the ``queued:`` one: at every moment a
+job is in Huey's queue or schedule, or recorded. Recovery queues again every ``queued:`` job
+that is in neither.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from cloudlet.services.deps import Deps
 
 log = logging.getLogger("cloudlet.jobs")
 RUNNING = "running:"
+QUEUED = "queued:"
 TASK_NAME = "cloudlet_job"
 RETRIES = 3
 
@@ -44,7 +52,9 @@ class HueyQueue:
     def enqueue(self, name: str, payload: dict[str, Any], *, delay_s: float = 0) -> None:
         """Store the job; it is on disk (or in Redis) when this returns. With ``delay_s`` it
         waits in Huey's schedule (as durable as the queue) until it is due."""
-        job = {"id": uuid.uuid4().hex, "name": name, "payload": payload}
+        job_id = uuid.uuid4().hex
+        job = {"id": job_id, "name": name, "payload": payload}
+        self.huey.put(QUEUED + job_id, job)  # first: a kill between leaves a record to recover
         if delay_s > 0:
             self._task.schedule(args=(job,), delay=delay_s)
         else:
@@ -55,7 +65,30 @@ class HueyQueue:
         return int(self.huey.pending_count())
 
     def recover_interrupted(self) -> int:
-        """Queue again every job whose worker died while running it; how many."""
+        """Queue again every job whose worker died while running it, or that was taken
+        off the queue by a worker that died before recording it as running; how many."""
+        found = self._recover_running()
+        return found + self._recover_queued()
+
+    def _recover_queued(self) -> int:
+        waiting = {
+            task.args[0]["id"]
+            for task in [*self.huey.pending(), *self.huey.scheduled()]
+            if task.args and isinstance(task.args[0], dict)
+        }
+        found = 0
+        for key in list(self.huey.all_results()):
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            if not name.startswith(QUEUED) or name[len(QUEUED) :] in waiting:
+                continue
+            job = self.huey.get(name, peek=True)  # the record stays until the job runs
+            if isinstance(job, dict):
+                log.warning("re-queueing lost job %s (%s)", job["id"], job["name"])
+                self._task(job)
+                found += 1
+        return found
+
+    def _recover_running(self) -> int:
         found = 0
         for key in list(self.huey.all_results()):
             name = key.decode() if isinstance(key, bytes) else str(key)
@@ -72,7 +105,9 @@ class HueyQueue:
         if self._deps is None:
             raise RuntimeError("HueyQueue.bind(deps) was not called in this process")
         marker = RUNNING + job["id"]
+        crash_point("job_taken")  # off Huey's queue, not yet recorded as running
         self.huey.put(marker, job)
+        self.huey.delete(QUEUED + job["id"])
         try:
             crash_point("job_started")
             run_job(self._deps, job["name"], job["payload"])

@@ -1,9 +1,11 @@
 """Chunked uploads as ``upload_large`` sends them (``Content-Range`` + ``X-Unique-Upload-Id``).
 
-Each chunk is written to its own part file under ``tmp/chunks/{cloud}/{upload id}/``, named by
-its start offset, so chunks may arrive in any order and a retried chunk simply replaces its
-part. When the parts cover the whole range they are concatenated, in order, into one staging
-file that goes through the ordinary upload path. Nothing is held in memory.
+Each chunk is kept as a blob of its own (``{cloud}/chunks/{upload id}/{random id}``) and
+recorded in the catalog (``upload_chunks``) by its byte range, so chunks may arrive in any
+order and at any node of a deployment sharing its catalog and blob store; a retried chunk
+replaces its part. When the parts cover the whole range, the node that received the last
+one takes them (only one node can) and concatenates them, in order, into one staging file
+that goes through the ordinary upload path. Nothing is held in memory.
 
 The Python SDK sends the whole size on every chunk (``bytes 0-99/250``); the Node SDK sends
 ``-1`` as the size of every chunk but the last (``bytes 0-99/-1``) and, for an empty file, one
@@ -16,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
-import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO
+from datetime import timedelta
+from typing import Any, BinaryIO
 
+from cloudlet.catalog.chunk_parts import ChunkPart
 from cloudlet.errors import BadRequestError, FileTooLargeError
+from cloudlet.services import ids
 from cloudlet.services.deps import Deps
 from cloudlet.services.staging import COPY_BUFFER, Staged, copy_stream, too_large
 
@@ -57,11 +59,11 @@ def parse_content_range(header: str) -> ChunkRange:
     return ChunkRange(start, end, total)
 
 
-def chunk_dir(deps: Deps, cloud_id: int, upload_id: str) -> Path:
-    """Where the parts of one chunked upload are kept."""
+def check_upload_id(upload_id: str) -> str:
+    """``upload_id`` if it is a valid ``X-Unique-Upload-Id``; BadRequestError else."""
     if not _UPLOAD_ID.match(upload_id):
         raise BadRequestError("Invalid X-Unique-Upload-Id header")
-    return deps.settings.tmp_dir / "chunks" / str(cloud_id) / upload_id
+    return upload_id
 
 
 def receive_chunk(
@@ -78,10 +80,29 @@ def receive_chunk(
     known = rng.total if rng.total is not None else rng.end + 1
     if known > max_bytes:
         raise too_large(known, max_bytes)
-    folder = chunk_dir(deps, cloud_id, upload_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    check_upload_id(upload_id)
+    _store_part(deps, cloud_id, upload_id, rng, stream, content_range)
+    received = _covered(deps.catalog.chunk_parts(cloud_id, upload_id), known)
+    if rng.total is None or received < rng.total:
+        return received
+    parts = deps.catalog.take_chunk_parts(cloud_id, upload_id, deps.now())
+    if _covered(parts, rng.total) < rng.total:  # another node took them meanwhile
+        _remove_blobs(deps, [p.storage_key for p in parts])
+        return received
+    return _assemble(deps, parts, rng.total, filename)
+
+
+def _store_part(
+    deps: Deps,
+    cloud_id: int,
+    upload_id: str,
+    rng: ChunkRange,
+    stream: BinaryIO,
+    content_range: str,
+) -> None:
+    """Receive the chunk into a staging file, then keep it as a blob and record it."""
     expected = rng.end - rng.start + 1
-    temp = folder / f".incoming-{os.getpid()}-{time.monotonic_ns()}"
+    temp = deps.storage.new_staging_path()
     try:
         try:
             size, _ = copy_stream(stream, temp, expected)
@@ -93,67 +114,76 @@ def receive_chunk(
             raise BadRequestError(
                 f"Chunk size {size} does not match Content-Range {content_range!r}"
             )
-        temp.replace(folder / f"{rng.start:020d}-{rng.end:020d}")
+        key = f"{cloud_id}/chunks/{upload_id}/{ids.new_hex_id()}"
+        deps.catalog.journal_add(key, deps.now())  # a crash before the row: swept
+        deps.storage.put_file(key, temp)
+        part = ChunkPart(rng.start, rng.end, key)
+        replaced = deps.catalog.add_chunk_part(cloud_id, upload_id, part, deps.now())
+        deps.catalog.journal_remove(key)
     finally:
         temp.unlink(missing_ok=True)
-    received = _covered(folder, known)
-    if rng.total is None or received < rng.total:
-        return received
-    return _assemble(deps, folder, rng.total, filename)
+    if replaced is not None:
+        _remove_blobs(deps, [replaced])
 
 
-def _parts(folder: Path) -> list[tuple[int, int, Path]]:
-    parts = []
-    for path in folder.iterdir():
-        if path.name.startswith("."):
-            continue
-        start, _, end = path.name.partition("-")
-        parts.append((int(start), int(end), path))
-    return sorted(parts)
-
-
-def _covered(folder: Path, total: int) -> int:
+def _covered(parts: list[ChunkPart], total: int) -> int:
     """Bytes covered contiguously from 0 (total when everything arrived)."""
     position = 0
-    for start, end, _ in _parts(folder):
-        if start > position:
+    for part in sorted(parts):
+        if part.first > position:
             break
-        position = max(position, end + 1)
+        position = max(position, part.last + 1)
     return min(position, total)
 
 
-def _assemble(deps: Deps, folder: Path, total: int, filename: str) -> Staged:
+def _assemble(deps: Deps, parts: list[ChunkPart], total: int, filename: str) -> Staged:
+    """Concatenate the parts (journalled by ``take_chunk_parts``) into a staging file and
+    remove their blobs."""
     dest = deps.storage.new_staging_path()
     digest = hashlib.md5(usedforsecurity=False)
     position = 0
-    with open(dest, "wb") as out:
-        for start, end, path in _parts(folder):
-            if end < position:
-                continue
-            with open(path, "rb") as part:
-                part.seek(position - start)
-                while block := part.read(COPY_BUFFER):
-                    digest.update(block)
-                    out.write(block)
-            position = end + 1
-        out.flush()
-        os.fsync(out.fileno())
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        with open(dest, "wb") as out:
+            for part in sorted(parts):
+                if part.last < position:
+                    continue
+                position = _copy_part(deps, part, position, out, digest)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    finally:
+        _remove_blobs(deps, [p.storage_key for p in parts])
     if position != total:
         dest.unlink(missing_ok=True)
         raise BadRequestError("Chunked upload is incomplete")
     return Staged(dest, filename, total, digest.hexdigest())
 
 
+def _copy_part(deps: Deps, part: ChunkPart, position: int, out: BinaryIO, digest: Any) -> int:
+    """Append the part's bytes from ``position`` on; the position after it."""
+    with deps.storage.open(part.storage_key) as blob:
+        skip = position - part.first
+        while skip > 0:  # blobs in object storage may not seek
+            skip -= len(blob.read(min(skip, COPY_BUFFER)))
+        while block := blob.read(COPY_BUFFER):
+            digest.update(block)
+            out.write(block)
+    return part.last + 1
+
+
+def _remove_blobs(deps: Deps, keys: list[str]) -> None:
+    """Delete blobs the catalog journalled for removal, then their journal entries."""
+    for key in keys:
+        deps.storage.delete(key)
+    deps.catalog.journal_remove_many(keys)
+
+
 def sweep_abandoned(deps: Deps, max_age_s: int | None = None) -> int:
-    """Remove chunk folders untouched for longer than ``max_age_s``; returns how many."""
-    root = deps.settings.tmp_dir / "chunks"
-    if not root.exists():
-        return 0
-    limit = time.time() - (max_age_s if max_age_s is not None else deps.settings.chunk_expiry_s)
-    removed = 0
-    for folder in root.glob("*/*"):
-        if folder.is_dir() and folder.stat().st_mtime < limit:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
+    """Remove the parts of chunked uploads untouched for longer than ``max_age_s``
+    (default: the ``chunk_expiry_s`` setting, 24 h); returns how many parts."""
+    age = max_age_s if max_age_s is not None else deps.settings.chunk_expiry_s
+    keys = deps.catalog.take_abandoned_chunk_parts(deps.now() - timedelta(seconds=age))
+    _remove_blobs(deps, keys)
+    return len(keys)

@@ -7,7 +7,7 @@ import secrets
 import string
 
 from cloudlet.catalog.model import Cloud
-from cloudlet.errors import BadRequestError, NotFoundError
+from cloudlet.errors import AlreadyExistsError, BadRequestError, NotFoundError
 from cloudlet.services.deps import Deps
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -60,7 +60,13 @@ def ensure_cloud(deps: Deps, name: str) -> tuple[Cloud, bool]:
     existing = deps.catalog.get_cloud(name)
     if existing is not None:
         return existing, False
-    return create_cloud(deps, name), True
+    try:
+        return create_cloud(deps, name), True
+    except AlreadyExistsError:  # another node starting at the same moment made it
+        existing = deps.catalog.get_cloud(name)
+        if existing is None:
+            raise
+        return existing, False
 
 
 def rotate_secret(deps: Deps, name: str) -> Cloud:

@@ -1,16 +1,11 @@
 """What the Media Explorer's search bar and advanced search panel ask: ``Criteria``, written
-as a Search API expression (``expression_for``), and the search itself (``search``).
-
-STOPGAP until the Search API (issue 7) lands: ``search`` filters the cloud's assets in Python
-with the criteria. When ``services`` has the real search, ``search`` becomes one call to it
-with ``{"expression": expression_for(criteria), …}`` and ``_matches`` goes away; the UI, the
-Inspect snippets and the tests already use the expression.
+as a Search API expression (``expression_for``), and the search itself (``search``): one call
+to the Search API's service with that expression, so the UI finds exactly what the Inspect
+snippets find.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,11 +13,9 @@ from typing import Any
 from cloudlet.catalog.model import Asset, Cloud
 from cloudlet.errors import BadRequestError
 from cloudlet.services.deps import Deps
-from cloudlet.services.presenter import brief_resource
+from cloudlet.services.search import predicate_for, search_resources
 
 _RESERVED = set('!(){}[]*^~?:\\=&><" \t')
-MAX_RESULTS = 500
-_SCAN_LIMIT = 20_000  # STOPGAP: the most assets one search looks at
 
 
 @dataclass(frozen=True)
@@ -105,78 +98,34 @@ def expression_for(criteria: Criteria) -> str:
 def search(
     deps: Deps, cloud: Cloud, criteria: Criteria, *, max_results: int = 50, cursor: str = ""
 ) -> dict[str, Any]:
-    """The Search API's answer (``total_count``, ``resources`` with tags and context,
-    ``next_cursor``), newest first. STOPGAP: see the module docstring."""
-    if not 1 <= max_results <= MAX_RESULTS:
-        raise BadRequestError(f"max_results must be between 1 and {MAX_RESULTS}")
-    offset = _offset(cursor)
-    found = sorted(_matching(deps, cloud, criteria), key=lambda a: (a.created_at, a.id))
-    found.reverse()
-    page = found[offset : offset + max_results]
-    body: dict[str, Any] = {
-        "total_count": len(found),
-        "time": 0,
-        "resources": [
-            brief_resource(deps.settings, cloud, a, tags=True, context=True) for a in page
-        ],
+    """The Search API's answer for the criteria (``total_count``, ``resources`` with tags and
+    context, ``next_cursor``), newest first: one call to the search service with
+    ``expression_for(criteria)``, the same call the Inspect snippets show."""
+    params: dict[str, Any] = {
+        "expression": expression_for(criteria),
+        "sort_by": [{"created_at": "desc"}],
+        "max_results": max_results,
+        "with_field": ["tags", "context"],
     }
-    if offset + max_results < len(found):
-        body["next_cursor"] = base64.urlsafe_b64encode(
-            f"o:{offset + max_results}".encode()
-        ).decode()
-    return body
+    if cursor:
+        params["next_cursor"] = cursor
+    return search_resources(deps, cloud, params)
 
 
 def matching_assets(deps: Deps, cloud: Cloud, criteria: Criteria) -> list[Asset]:
-    """Every asset the criteria select (bulk delete by criteria previews and deletes these)."""
-    return list(_matching(deps, cloud, criteria))
-
-
-def _offset(cursor: str) -> int:
-    if not cursor:
-        return 0
-    try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "o":
-            raise ValueError(kind)
-        return int(number)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequestError("Invalid next_cursor") from None
-
-
-def _matching(deps: Deps, cloud: Cloud, criteria: Criteria) -> Iterator[Asset]:
-    for count, asset in enumerate(deps.catalog.iter_all_assets(cloud.id)):
-        if count >= _SCAN_LIMIT:
-            return
-        if _matches(asset, criteria):
-            yield asset
-
-
-def _matches(asset: Asset, c: Criteria) -> bool:
-    """STOPGAP: the criteria evaluated in Python."""
-    uploaded = asset.uploaded_at.date()
-    checks = [
-        not c.text.strip() or _text_matches(asset, c.text.strip().lower()),
-        not c.folder or asset.public_id.startswith(c.folder + "/"),
-        not c.resource_types or asset.resource_type in c.resource_types,
-        not c.formats or asset.format.lower() in {f.lower() for f in c.formats},
-        not c.tags or bool(set(asset.tags) & set(c.tags)),
-        not c.context_keys or bool(set(asset.context) & set(c.context_keys)),
-        c.uploaded_after is None or uploaded >= c.uploaded_after,
-        c.uploaded_before is None or uploaded <= c.uploaded_before,
-    ]
-    values = {"bytes": asset.bytes, "width": asset.width, "height": asset.height}
-    for name, (low, high) in c.ranges.items():
-        value = values[name]
-        checks.append(low is None or (value is not None and value >= low))
-        checks.append(high is None or (value is not None and value <= high))
-    return all(checks)
-
-
-def _text_matches(asset: Asset, text: str) -> bool:
-    fields = [asset.public_id, asset.display_name, asset.original_filename, asset.format]
-    fields += list(asset.tags) + list(asset.context.values())
-    return any(text in value.lower() for value in fields)
+    """Every asset the criteria select (bulk delete by criteria previews and deletes these),
+    read a page at a time through the same compiled search."""
+    predicate = predicate_for(deps, expression_for(criteria))
+    found: list[Asset] = []
+    cursor: str | None = None
+    while True:
+        page = deps.catalog.search_assets(
+            cloud.id, predicate, sort=[("created_at", True)], max_results=500, cursor=cursor
+        )
+        found.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
 
 
 def parse_day(raw: str | None, name: str) -> date | None:

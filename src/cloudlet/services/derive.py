@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from cloudlet.imaging.pipeline import (
     render,
 )
 from cloudlet.imaging.text_image import TextImageStyle, style_from_saved
-from cloudlet.services import faces, ids, named, stills
+from cloudlet.services import faces, ids, named, render_claims, stills
 from cloudlet.services.clouds import cloud_settings
 from cloudlet.services.deps import Deps
 from cloudlet.transform import TransformationError, parse_transformation, serialize
@@ -86,16 +87,35 @@ def derive(
     if not force:
         found = catalog.get_derived(asset.id, asset.version_id, request.canonical, request.format)
         if found is not None:
-            return found
+            if deps.storage.intact(found.storage_key, found.bytes):
+                return found
+            # recorded, but its blob did not survive a power loss (see _store): render it
+            # again and replace it, as allowed as its first render was
+            force = allowed = True
     strict = cloud_settings(cloud).get("strict_transformations")
     if strict and not (allowed or request.strict_ok):
         raise AuthenticationError(f"Transformation {request.canonical} is not allowed")
     key = (asset.id, asset.version_id, request.canonical, request.format, force)
+    timeout_s = deps.settings.render_timeout_s
+
+    def once_everywhere(produce: Callable[[], Derived]) -> Derived:
+        # identical requests in other processes and on other nodes render once too
+        def stored() -> Derived | None:
+            return catalog.get_derived(
+                asset.id, asset.version_id, request.canonical, request.format
+            )
+
+        # a forced render (explicit's eager) must not settle for the derivative it replaces
+        return render_claims.once_everywhere(
+            deps, render_claims.claim_key(key), produce, stored, timeout_s, recheck=not force
+        )
+
     return deps.renders.run(
         key,
         lambda: _rendered(deps, cloud, asset, request, accept),
         lambda rendered: _store(deps, cloud, asset, request, rendered, force),
-        deps.settings.render_timeout_s,
+        timeout_s,
+        guard=once_everywhere,
     )
 
 
@@ -137,12 +157,17 @@ def _render(
 def _store(
     deps: Deps, cloud: Cloud, asset: Asset, request: Request, rendered: Rendered, force: bool
 ) -> Derived:
+    """Write the blob, then record it. The blob is not fsynced (``durable=False``): a
+    derivative can be rendered again, and ``derive`` checks the recorded size before serving
+    one, so a power loss that leaves a record pointing at a missing or short file costs a
+    render, never a truncated answer. The journal entry (committed before the write) lets a
+    restart or ``fsck`` remove a blob whose record a crash kept from being written."""
     data = rendered.data
     derived_id = ids.new_hex_id()
     key = f"{cloud.id}/derived/{derived_id[:2]}/{derived_id}"
     catalog, storage = deps.catalog, deps.storage
     catalog.journal_add(key, deps.now())
-    storage.put_bytes(key, data)
+    storage.put_bytes(key, data, durable=False)
     try:
         record, loser = catalog.put_derived(
             asset.id,

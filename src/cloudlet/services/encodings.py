@@ -31,6 +31,8 @@ def parse_context(value: Any) -> dict[str, str]:
             loaded = json.loads(value)
         except json.JSONDecodeError as exc:
             raise BadRequestError(f"Invalid context JSON: {exc.msg}") from exc
+        except RecursionError:  # nested deeper than the parser's stack: was a 500
+            raise BadRequestError("Invalid context JSON: nested too deeply") from None
         if not isinstance(loaded, dict):
             raise BadRequestError("Invalid context JSON: expected an object")
         return parse_context(loaded)

@@ -40,9 +40,12 @@ def sweep_journal(deps: Deps, older_than: datetime | None = None) -> int:
 
     At start-up (before any request is served) call it with no cut-off; while serving, only
     entries older than a grace period may be swept since uploads may be in flight."""
-    referenced = deps.catalog.referenced_storage_keys()
+    journalled = deps.catalog.journal_entries(older_than)
+    if not journalled:
+        return 0  # the usual start-up: nothing to ask the catalog (a million rows or not)
+    referenced = deps.catalog.referenced_among(journalled)
     settled = 0
-    for key in deps.catalog.journal_entries(older_than):
+    for key in journalled:
         if key not in referenced:
             deps.storage.delete(key)
         deps.catalog.journal_remove(key)
@@ -74,13 +77,15 @@ def fsck(
 ) -> FsckReport:
     """Every asset's original exists with the recorded bytes and etag; no blob lacks a record.
 
-    Repair (safe only): delete orphan blobs and settle stale journal entries. Assets whose
-    bytes are missing or differ are reported, never deleted."""
+    Repair (safe only): delete orphan blobs, settle stale journal entries and forget damaged
+    derivatives (they are rendered again). Assets whose bytes are missing or differ are
+    reported, never deleted."""
     report = FsckReport()
     if repair:
         sweep_journal(deps, deps.now() - JOURNAL_GRACE)
     _check_assets(deps, report, verify_etags, progress)
     _check_backups(deps, report)
+    _check_derived(deps, report, verify_etags, repair)
     _check_orphans(deps, report, repair)
     return report
 
@@ -123,6 +128,32 @@ def _check_backups(deps: Deps, report: FsckReport) -> None:
             report.problems.append(
                 Problem("size_mismatch", backup.storage_key, f"{where}: size differs")
             )
+
+
+def _check_derived(deps: Deps, report: FsckReport, verify_etags: bool, repair: bool) -> None:
+    """Derivatives are written without fsync (``services.derive``): one a power loss left
+    missing, short or changed is reported and, with ``repair``, forgotten (its record and
+    blob deleted), so that the next request renders it again."""
+    storage = deps.storage
+    for record in deps.catalog.iter_all_derived():
+        key = record.storage_key
+        where = f"derivative {record.transformation} of asset {record.asset_pk}"
+        if not storage.exists(key):
+            problem = Problem("missing_blob", key, f"{where} is missing")
+        elif storage.size(key) != record.bytes:
+            problem = Problem("size_mismatch", key, f"{where}: size differs")
+        elif verify_etags and storage.md5(key) != record.etag:
+            problem = Problem("etag_mismatch", key, f"{where}: etag differs")
+        else:
+            continue
+        if repair:
+            deps.catalog.delete_derived(
+                record.asset_pk, derived_ids=[record.derived_id], now=deps.now()
+            )
+            storage.delete(key)
+            deps.catalog.journal_remove(key)
+            problem.repaired = True
+        report.problems.append(problem)
 
 
 def _check_orphans(deps: Deps, report: FsckReport, repair: bool) -> None:

@@ -6,12 +6,15 @@ has a cache (CLOUDLET_CDN_INVALIDATOR). Admin API deletes by prefix, tag or all 
 only where the cloud's ``bulk_invalidation`` setting is on (off by default, as on
 Cloudinary). The job (``cloudlet.jobs.invalidation``) works out the URL paths with the
 cloud's settings at that moment (``paths_for``) and hands them to the invalidator; the API
-call that caused it has long been answered.
+call that caused it has long been answered. With several nodes it first waits out the hit
+caches' staleness bound (``not_before``), so the CDN cannot fetch old bytes from a node that
+has not yet seen the change.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from cloudlet.catalog.model import Cloud
@@ -38,7 +41,15 @@ def on_change(deps: Deps, change: Change) -> None:
             change.cloud.name,
         )
         return
-    payload = {"cloud": change.cloud.name, "assets": [s.to_json() for s in change.assets]}
+    payload: dict[str, object] = {
+        "cloud": change.cloud.name,
+        "assets": [s.to_json() for s in change.assets],
+    }
+    generation = deps.catalog.generation
+    if generation.shared:
+        # other nodes may answer from their hit caches for up to check_s after the change:
+        # a CDN purged before that could fetch the old bytes again and keep them
+        payload["not_before"] = time.time() + generation.check_s
     enqueue(deps.queue, INVALIDATE_JOB, payload)
 
 

@@ -276,18 +276,23 @@ def delete_resources(
     CDN; for deletes by prefix, tag or all only where the cloud's ``bulk_invalidation``
     setting allows it (always from the UI)."""
     selection = _selection(resource_type, type, params, tag)
-    after = _decode_after(as_str(params, "next_cursor"))
+    after, after_public_id = _decode_after(as_str(params, "next_cursor"))
     requested = list(selection.public_ids or selection.asset_ids or [])
     if as_bool(params, "keep_original"):
         return _delete_derivatives_of(deps, cloud, selection, params, actor)
     page = deps.catalog.delete_assets_page(
-        cloud.id, selection, after_pk=after, limit=deps.settings.delete_page_size
+        cloud.id,
+        selection,
+        after_pk=after,
+        after_public_id=after_public_id if selection.prefix is not None else None,
+        limit=deps.settings.delete_page_size,
     )
     remove_blobs(deps, page.storage_keys)
     bulk = selection.public_ids is None and selection.asset_ids is None
     _report_deleted(deps, cloud, page.removed, params, actor, bulk=bulk)
     missing = {pid: "not_found" for pid in requested if pid not in set(page.deleted)}
-    cursor = _encode_after(page.last_pk) if page.partial else None
+    last = page.last_public_id if selection.prefix is not None else None
+    cursor = _encode_after(page.last_pk, last) if page.partial else None
     return _delete_answer({pid: "deleted" for pid in page.deleted}, missing, page.partial, cursor)
 
 
@@ -404,18 +409,21 @@ def _delete_answer(
     return body
 
 
-def _encode_after(pk: int | None) -> str:
-    return base64.urlsafe_b64encode(f"del:{pk or 0}".encode()).decode().rstrip("=")
+def _encode_after(pk: int | None, public_id: str | None = None) -> str:
+    """``del:<pk>``, or ``del:<pk>:<public_id>`` for a prefix delete (public id order)."""
+    text = f"del:{pk or 0}" + ("" if public_id is None else f":{public_id}")
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode_after(cursor: str | None) -> int:
+def _decode_after(cursor: str | None) -> tuple[int, str | None]:
+    """The (pk, public id or None) a delete cursor holds; (0, None) for none."""
     if not cursor:
-        return 0
+        return 0, None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = text.partition(":")
-        if kind != "del":
+        kind, number, *public_id = text.split(":", 2)
+        if kind != "del" or "\x00" in text:
             raise ValueError(kind)
-        return int(number)
+        return int(number), (public_id[0] if public_id else None)
     except (ValueError, UnicodeDecodeError):
         raise BadRequestError("Invalid next_cursor") from None

@@ -43,6 +43,8 @@ def parse_metadata(raw: Any) -> dict[str, Any]:
             loaded = json.loads(raw)
         except ValueError as exc:
             raise BadRequestError(f"Invalid metadata JSON: {exc}") from None
+        except RecursionError:  # nested deeper than the parser's stack: was a 500
+            raise BadRequestError("Invalid metadata JSON: nested too deeply") from None
         if not isinstance(loaded, dict):
             raise BadRequestError("Invalid metadata JSON: expected an object")
         return parse_metadata(loaded)
@@ -54,7 +56,7 @@ def _decode(text: str) -> Any:
     if text.startswith("["):
         try:
             loaded = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return text
         if isinstance(loaded, list):
             return loaded

@@ -6,6 +6,14 @@
 cloud's ``signature_algorithm`` is sha256), so the SDKs' ``verify_notification_signature``
 accepts it.
 
+Exactly once with several workers and nodes: Huey hands a job to one worker, but a worker
+starting up re-queues jobs it finds marked running (``jobs.queue``), which may still be
+running elsewhere. Each attempt is therefore claimed in the catalog before it is POSTed (one
+conditional UPDATE, ``claim_webhook_attempt``); a duplicate finds it claimed or made and does
+nothing but look again once the claim lapses (``CLAIM_S``). Only a worker killed between the
+POST and recording it leaves the attempt to be made again then: at least once, never twice
+while the worker lives.
+
 A delivery that is not answered 2xx is retried CLOUDLET_WEBHOOK_RETRIES times (3), the
 wait doubling from CLOUDLET_QUEUE_RETRY_DELAY_S (60 s, 120 s, 240 s); then it is ``failed``,
 listed by ``cloudlet webhooks list --failed`` and sent again by ``cloudlet webhooks retry``.
@@ -19,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -35,6 +44,9 @@ from cloudlet.services.remote import AddressNotAllowedError, post_guarded
 
 NOTIFY_JOB = "notify"
 DELIVERY_TIMEOUT_S = 10.0
+# How long a worker holds an attempt: past it (the worker died mid-POST) a recovered
+# duplicate job may make the attempt again.
+CLAIM_S = 6 * DELIVERY_TIMEOUT_S
 UI_ID = "media_explorer"
 log = logging.getLogger("cloudlet.webhooks")
 
@@ -100,6 +112,11 @@ def deliver(deps: Deps, payload: dict[str, Any]) -> None:
     found = deps.catalog.get_webhook_delivery(int(payload["delivery"]))
     if found is None or found.status == DELIVERED or found.attempts != payload["attempt"]:
         return  # deleted with its cloud, delivered already, or a duplicate job
+    now = deps.now()
+    lease = now + timedelta(seconds=CLAIM_S)
+    if not deps.catalog.claim_webhook_attempt(found.id, found.attempts, now, lease):
+        _check_later(deps, found.id, payload)  # another worker (maybe on another node) has it
+        return
     cloud = deps.catalog.get_cloud(found.cloud)
     if cloud is None:
         return
@@ -111,6 +128,16 @@ def deliver(deps: Deps, payload: dict[str, Any]) -> None:
         _failed_attempt(deps, found, exc.message, int(payload.get("first", 0)))
     else:
         _record(deps, found, DELIVERED, None)
+
+
+def _check_later(deps: Deps, delivery_id: int, payload: dict[str, Any]) -> None:
+    """Queue this job again for when the other worker's claim lapses: a no-op then if that
+    worker made the attempt, the attempt itself if it died holding the claim."""
+    found = deps.catalog.get_webhook_delivery(delivery_id)
+    if found is None or found.claimed_until is None or found.attempts != payload["attempt"]:
+        return
+    wait = (found.claimed_until - deps.now()).total_seconds()
+    enqueue(deps.queue, NOTIFY_JOB, payload, delay_s=max(wait, 0) + 1)
 
 
 def _post(deps: Deps, cloud: Cloud, url: str, body: dict[str, Any]) -> None:

@@ -33,7 +33,8 @@ class RenderPool:
     Only the CPU-bound part runs there: storing its result (a blob write with its fsyncs and
     catalog transactions) happens in the calling thread, so a worker is never idle waiting for
     a disk while renders are queued. Requests for a key already being rendered wait for that
-    run instead of starting another (single flight, within this process). When
+    run instead of starting another (single flight within this process; across processes and
+    nodes through the ``guard`` of ``run``). When
     ``max_pending`` keys are queued, rendering or being stored, new keys are refused with
     OverloadedError (HTTP 503)."""
 
@@ -50,9 +51,12 @@ class RenderPool:
         render: Callable[[], R],
         store: Callable[[R], T],
         timeout_s: float,
+        guard: Callable[[Callable[[], T]], T] | None = None,
     ) -> T:
         """``store(render())`` for ``key``, unless an identical run is under way: then its
-        result. ``render`` runs on a worker and may take ``timeout_s``; ``store`` runs here."""
+        result. ``render`` runs on a worker and may take ``timeout_s``; ``store`` runs here.
+        ``guard``, when given, is handed the whole run to make (or not: it may return the
+        result of an identical run in another process, ``services.render_claims``)."""
         with self._lock:
             shared = self._inflight.get(key)
             if shared is None:
@@ -64,8 +68,12 @@ class RenderPool:
                 leading = False
         if not leading:
             return _result(shared, timeout_s)  # type: ignore[return-value]
+
+        def produce() -> T:
+            return store(_result(self._executor.submit(render), timeout_s))
+
         try:
-            result = store(_result(self._executor.submit(render), timeout_s))
+            result = produce() if guard is None else guard(produce)
         except BaseException as exc:
             shared.set_exception(exc)
             raise

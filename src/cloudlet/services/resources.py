@@ -62,6 +62,7 @@ def list_resources(
         direction=direction,
         max_results=as_int(params, "max_results", 10, minimum=1, maximum=500) or 10,
         cursor=as_str(params, "next_cursor"),
+        with_tags=as_bool(params, "tags"),  # only shown when asked for
     )
     return _page_response(deps, cloud, page.items, page.next_cursor, params)
 

@@ -102,7 +102,7 @@ def as_list(params: Mapping[str, Any], name: str, *, split_commas: bool = False)
     if text.startswith("["):
         try:
             loaded = json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # not a JSON list: the text itself
             loaded = None
         if isinstance(loaded, list):
             return [_text(v) for v in loaded if v is not None and v != ""]
@@ -122,6 +122,8 @@ def as_json(params: Mapping[str, Any], name: str) -> Any:
         return json.loads(value)
     except ValueError as exc:
         raise BadRequestError(f"Invalid JSON in parameter {name}: {exc}") from None
+    except RecursionError:  # nested deeper than the parser's stack: was a 500
+        raise BadRequestError(f"Invalid JSON in parameter {name}: nested too deeply") from None
 
 
 def as_date(text: str, name: str) -> date:

@@ -24,8 +24,11 @@ class Storage(ABC):
         """Move ``source`` (a staging file) into ``key`` atomically; ``source`` is consumed."""
 
     @abstractmethod
-    def put_bytes(self, key: str, data: bytes) -> None:
-        """Write ``data`` to ``key`` atomically (temp file + fsync + rename)."""
+    def put_bytes(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """Write ``data`` to ``key`` atomically (temp file + fsync + rename). ``durable=False``
+        is for bytes that can be made again (derivatives): the store may skip what makes the
+        write survive a power loss (the fsyncs), so after one the key may be missing or
+        short; readers check with ``intact``."""
 
     @abstractmethod
     def open(self, key: str) -> BinaryIO:
@@ -39,6 +42,12 @@ class Storage(ABC):
     @abstractmethod
     def exists(self, key: str) -> bool:
         """Whether the key holds a blob."""
+
+    def intact(self, key: str, size: int) -> bool:
+        """Whether ``key`` holds ``size`` bytes, as far as a cheap check can tell (for blobs
+        written with ``durable=False``). Stores whose writes are always durable answer True
+        without looking."""
+        return True
 
     @abstractmethod
     def size(self, key: str) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from cloudlet.errors import BadRequestError
 
 TEMP_PREFIX = ".tmp-"  # temp and staging files; never a key segment, skipped by iter_keys
 MAX_KEY_LENGTH = 1024
 MAX_SEGMENT_BYTES = 255  # NAME_MAX on Linux and macOS filesystems
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls, DEL
 
 
 def validate_key(key: str) -> list[str]:
@@ -36,7 +39,7 @@ def validate_prefix(prefix: str) -> str:
 def _is_clean(key: str) -> bool:
     if not key or len(key) > MAX_KEY_LENGTH or "\\" in key:
         return False
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in key):
+    if _CONTROL.search(key):  # one regex scan: every blob read and write checks its key
         return False
     try:
         key.encode()  # lone surrogates have no file name

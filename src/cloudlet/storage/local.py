@@ -25,8 +25,10 @@ class LocalStorage(Storage):
 
     Every write goes to a ``.tmp-`` file in the target directory, is fsynced, renamed over the
     key with ``os.replace`` and the directory is fsynced, so a key holds either the complete old
-    or the complete new bytes, also across a crash. A key that is a directory prefix of another
-    (``a`` and ``a/b``) cannot exist at the same time, as on any filesystem.
+    or the complete new bytes, also across a crash. ``put_bytes(durable=False)`` skips the
+    fsyncs: a process crash still leaves old or new bytes (the page cache survives it), a power
+    loss may leave the key missing or short, which ``intact`` sees. A key that is a directory
+    prefix of another (``a`` and ``a/b``) cannot exist at the same time, as on any filesystem.
     """
 
     def __init__(self, root: Path, staging: Path) -> None:
@@ -57,25 +59,30 @@ class LocalStorage(Storage):
         _fsync_file(source)
         self._move_into_place(source, target, key)
 
-    def put_bytes(self, key: str, data: bytes) -> None:
-        """Write ``data`` to a staging file, fsync it and rename it over ``key``."""
+    def put_bytes(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """Write ``data`` to a staging file, fsync it (when ``durable``) and rename it over
+        ``key``."""
         target = self._path(key)
         tmp = self.new_staging_path()
         try:
             with _create_exclusive(tmp) as file:
                 file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            self._move_into_place(tmp, target, key)
+                if durable:
+                    file.flush()
+                    os.fsync(file.fileno())
+            self._move_into_place(tmp, target, key, durable=durable)
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _move_into_place(self, source: Path, target: Path, key: str) -> None:
-        """Rename ``source`` over ``target`` and fsync the directory. A concurrent ``delete``
-        may prune a parent directory between its creation and the rename: then retry."""
+    def _move_into_place(
+        self, source: Path, target: Path, key: str, *, durable: bool = True
+    ) -> None:
+        """Rename ``source`` over ``target`` and fsync the directory (when ``durable``). A
+        concurrent ``delete`` may prune a parent directory between its creation and the
+        rename: then retry."""
         for attempt in range(3):
             try:
-                self._make_parents(target)  # a parent pruned meanwhile: FileNotFoundError
+                self._make_parents(target, durable)  # pruned meanwhile: FileNotFoundError
                 os.replace(source, target)
                 break
             except FileNotFoundError:
@@ -89,7 +96,8 @@ class LocalStorage(Storage):
                 self._copy_in(source, target)  # staging on another filesystem: copy, then drop
                 source.unlink()
                 break
-        _fsync_dir(target.parent)
+        if durable:
+            _fsync_dir(target.parent)
 
     def _copy_in(self, source: Path, target: Path) -> None:
         tmp = self._temp_beside(target)
@@ -106,9 +114,9 @@ class LocalStorage(Storage):
     def _temp_beside(target: Path) -> Path:
         return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
 
-    def _make_parents(self, target: Path) -> None:
+    def _make_parents(self, target: Path, durable: bool = True) -> None:
         """Create the missing directories between root and ``target``, fsyncing each parent
-        so the new entries survive a crash."""
+        (when ``durable``) so the new entries survive a crash."""
         missing = []
         directory = target.parent
         while not directory.is_dir():
@@ -121,7 +129,8 @@ class LocalStorage(Storage):
                 raise BadRequestError(
                     f"Storage key conflicts with an existing blob: {directory.name!r}"
                 ) from exc
-            _fsync_dir(directory.parent)
+            if durable:
+                _fsync_dir(directory.parent)
 
     # ------------------------------------------------------------------------------- reads
 
@@ -143,6 +152,13 @@ class LocalStorage(Storage):
     def exists(self, key: str) -> bool:
         """Whether ``key`` holds a blob."""
         return self._path(key).is_file()
+
+    def intact(self, key: str, size: int) -> bool:
+        """Whether the blob's file exists with ``size`` bytes (one ``stat``)."""
+        try:
+            return self._path(key).stat().st_size == size
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     def size(self, key: str) -> int:
         """The blob's size in bytes; NotFoundError if absent."""

@@ -183,8 +183,9 @@ class S3Storage(Storage):
             log.warning("could not cache %s", key, exc_info=True)
             source.unlink(missing_ok=True)
 
-    def put_bytes(self, key: str, data: bytes) -> None:
-        """Upload ``data`` (one PUT, or multipart past the threshold) and cache a copy."""
+    def put_bytes(self, key: str, data: bytes, *, durable: bool = True) -> None:
+        """Upload ``data`` (one PUT, or multipart past the threshold) and cache a copy; a
+        PUT is durable when it returns, so ``durable`` changes nothing here."""
         name = self._object(key)
         with _errors(key):
             if len(data) >= self.location.multipart_threshold:

@@ -100,6 +100,8 @@ FIELD = ("external_id", "label", "field_type", "mandatory", "default_value", "de
 PRESET = ("name", "unsigned", *(p for p in UPLOAD[1:30] if p != "upload_preset"))
 
 U = "/v1_1/{cloud}/{resource_type}"
+SEARCH = ("expression", "sort_by", "search_max_results", "next_cursor", "with_field", "fields",
+          "aggregate")  # fmt: skip
 A = "/v1_1/{cloud}"
 R = f"{A}/resources"
 MF = f"{A}/metadata_fields"
@@ -428,6 +430,14 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "DELETE", f"{A}/transformations", "Delete a named transformation.", ("named",), ("named",)
+    ),
+    Operation("POST", f"{R}/search", "Search assets (JSON body).", SEARCH),
+    Operation("GET", f"{R}/search", "Search assets (query parameters).", SEARCH),
+    Operation(
+        "POST",
+        f"{A}/folders/search",
+        "Search folders by name and path.",
+        ("expression", "sort_by", "search_max_results", "next_cursor"),
     ),
     Operation("GET", f"{A}/folders", "Root folders.", ("max_results", "next_cursor")),
     Operation(

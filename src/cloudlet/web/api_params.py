@@ -122,6 +122,17 @@ PARAMS: dict[str, Param] = {
     "with_metadata": _p(BOOL, "Include each asset's structured metadata.", "metadata"),
     "fields": _p(LIST, "Only these fields of each asset."),
     "asset_ids": _p(LIST, "Asset ids (at most 100)."),
+    # -- Search API (docs/search.md)
+    "expression": _p(STRING, "A Lucene-like search expression (docs/search.md)."),
+    "sort_by": _p({"type": "array", "items": OBJECT}, 'Sort keys: [{"created_at": "desc"}, ...].'),
+    "search_max_results": _p(
+        INT, "Page size (default 50, at most 500; 0: counts only).", "max_results"
+    ),
+    "with_field": _p(LIST, "Extra fields: tags, context, metadata, image_metadata."),
+    "aggregate": _p(
+        {"type": "array", "items": {}},
+        "Counts per format, resource_type, type, or per range of bytes/pixels/duration.",
+    ),
     "key": _p(STRING, "Context key to look up."),
     "value": _p(STRING, "Context value to look up."),
     "related": _p(BOOL, "Include related assets."),

@@ -35,7 +35,7 @@ from cloudlet.web.console_session import (
     set_login_cookie,
     set_session_cookie,
 )
-from cloudlet.web.console_throttle import LoginThrottle
+from cloudlet.web.console_throttle import SharedLoginThrottle
 from cloudlet.web.context import deps_of, in_thread
 
 Page = Callable[[Request, Cloud, ConsoleSession], Awaitable[Response]]
@@ -85,11 +85,11 @@ async def login(request: Request) -> Response:
     async with request.form(max_fields=10, max_files=0) as form:
         fields = {k: str(form.get(k) or "") for k in names}
     cloud_name = request.path_params.get("cloud") or fields["cloud"].strip()
-    throttle: LoginThrottle = request.app.state.console_logins
+    throttle: SharedLoginThrottle = request.app.state.console_logins
     keys = (f"user:{cloud_name}/{fields['username']}", f"client:{_client(request)}")
     try:
         check_login_form(request, fields["csrf_token"])
-        throttle.check(*keys)
+        await in_thread(throttle.check, *keys)
         previous = request.cookies.get(SESSION_COOKIE)
         deps = deps_of(request)
         cloud, signed = await in_thread(
@@ -97,7 +97,7 @@ async def login(request: Request) -> Response:
             replaces=previous,
         )  # fmt: skip
     except AuthenticationError as exc:
-        throttle.failed(*keys)
+        await in_thread(throttle.failed, *keys)
         return _login_form(request, cloud_name, exc.message, exc.status)
     except CloudletError as exc:
         return _login_form(request, cloud_name, exc.message, exc.status)

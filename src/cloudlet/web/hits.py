@@ -111,7 +111,7 @@ def remember(hits: Hits, raw_path: bytes, accept: str, hit: Hit, since: int) -> 
 def resolve_hit(deps: Deps, parsed: DeliveryRequest, token: str | None, accept: str) -> Hit:
     """The full path (catalog, access checks, rendering if needed), as a Hit to remember.
     Blocking: run it in a worker thread."""
-    cloud = deps.catalog.get_cloud(parsed.cloud)
+    cloud = deps.catalog.get_cloud_remembered(parsed.cloud)
     if cloud is None:
         raise NotFoundError(f"Unknown cloud {parsed.cloud}")
     found = delivery_service.resolve_in(deps, cloud, parsed, token, accept)

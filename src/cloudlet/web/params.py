@@ -174,6 +174,8 @@ async def _read_json(request: Request) -> dict[str, Any]:
         parsed = json.loads(body)
     except ValueError as exc:
         raise BadRequestError(f"Invalid JSON body: {exc}") from None
+    except RecursionError:  # "[[[[…" nested deeper than the parser's stack: was a 500
+        raise BadRequestError("Invalid JSON body: nested too deeply") from None
     if parsed is None:
         return {}
     if not isinstance(parsed, dict):

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,9 +39,17 @@ def error_response(
     """Cloudinary's error shape; delivery errors also carry ``X-Cld-Error``."""
     extra = dict(headers or {})
     if delivery:
-        extra["X-Cld-Error"] = message.replace("\r", " ").replace("\n", " ")[:500]
+        extra["X-Cld-Error"] = header_safe(message)[:500]
         extra.setdefault("Cache-Control", error_cache_control(status, 60))
     return json_response({"error": {"message": message}}, status, extra)
+
+
+def header_safe(text: str) -> str:
+    """``text`` fit for a header value: line breaks become spaces, other control characters
+    and non-ASCII are percent-encoded (UTF-8). A NUL or a character beyond Latin-1 in a
+    public id used to reach the header as it was, and the server dropped the connection."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    return "".join(c if " " <= c <= "~" else quote(c, safe="") for c in text)
 
 
 def is_delivery(request: Request) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from cloudlet.catalog.schema import metadata
+from cloudlet.catalog.schema import include_in_comparison, metadata
 
 
 def _run_offline() -> None:
@@ -27,6 +27,7 @@ def _run_online() -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=include_in_comparison,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
