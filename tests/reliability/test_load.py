@@ -4,7 +4,8 @@
 transformations, renames, tags, destroys, bulk deletes and eager_async uploads on a pool of
 24 public ids. Afterwards: no answer was a 5xx and no connection failed, ``cloudlet fsck`` is
 clean, and the catalog and the delivered bytes agree with the ledger of acknowledged writes
-(see ``tests.reliability.ledger``). Once on SQLite (the default), once on PostgreSQL.
+(see ``tests.reliability.ledger``). A last tag on the whole pool, sent once the clients have
+stopped, makes sure tags are always checked. Once on SQLite (the default), once on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import ExitStack
 import pytest
 from tests.compat.server import Server, start_server, stop_server
 from tests.conftest import fresh_postgres_schema
-from tests.reliability.workload import Run, Target, run_clients, verify
+from tests.reliability.workload import Run, Target, run_clients, tag_pool, verify
 
 CLIENTS = 24
 SECONDS = 12.0
@@ -38,6 +39,7 @@ def loaded_server(
 def test_concurrent_mixed_load_loses_nothing(loaded_server: Server) -> None:
     run = Run(Target(loaded_server.base_url))
     run_clients(run, CLIENTS, SECONDS)
+    tag_pool(run)  # so that tags are checked even where every load-time tag was overtaken
     ledger = run.ledger
     assert ledger.failures == [], ledger.failures[:20]
     assert ledger.server_errors == 0 and ledger.transport_errors == 0

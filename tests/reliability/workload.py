@@ -229,8 +229,10 @@ def op_rename(run: Run, client: httpx.Client, rng: random.Random) -> None:
         run.ledger.fail(f"rename {source} -> {target}: {answer.status_code} {answer.text[:200]}")
 
 
-def op_tag(run: Run, client: httpx.Client, rng: random.Random) -> None:
-    picked = rng.sample(run.target.pool(), rng.randrange(1, 4))
+def op_tag(
+    run: Run, client: httpx.Client, rng: random.Random, picked: list[str] | None = None
+) -> None:
+    picked = picked or rng.sample(run.target.pool(), rng.randrange(1, 4))
     tag = f"t{next(run.sequence)}"
     fields = {"command": "add", "tag": tag, "public_ids": picked}
     start = time.monotonic()
@@ -242,6 +244,14 @@ def op_tag(run: Run, client: httpx.Client, rng: random.Random) -> None:
         return
     for public_id in answer.json().get("public_ids", []):
         run.ledger.tagged(public_id, tag, start)
+
+
+def tag_pool(run: Run) -> None:
+    """One more tag on every id of the pool, sent when the clients have stopped: its tag is
+    checkable on every id that exists (no write can follow it), so ``verify`` never checks
+    tags vacuously even when every tag sent under load was overtaken by a later write."""
+    with httpx.Client(timeout=TIMEOUT) as client:
+        op_tag(run, client, random.Random(0), picked=run.target.pool())
 
 
 def op_destroy(run: Run, client: httpx.Client, rng: random.Random) -> None:
