@@ -7,14 +7,13 @@ import asyncio
 import base64
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from starlette.applications import Starlette
+from tests.web.recording import recorded_app
 
-from cloudlet.app import build_deps, create_app
+from cloudlet.app import build_deps
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
 
@@ -26,16 +25,8 @@ LISTING = "/v1_1/rt/resources/image/upload"
 def served(tmp_path: Path) -> Iterator[tuple[Starlette, Deps, list[str]]]:
     deps = build_deps(Settings(data_dir=tmp_path / "data", access_log=False))
     deps.catalog.create_cloud("rt", KEY, "secret")
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(deps.catalog.engine, "before_cursor_execute", record)
-    try:
-        yield create_app(deps.settings, deps), deps, statements
-    finally:
-        deps.catalog.close()
+    with recorded_app(deps) as served:
+        yield served
 
 
 def _get(app: Starlette, secret: str, times: int = 1) -> list[int]:

@@ -6,14 +6,13 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from starlette.applications import Starlette
+from tests.web.recording import recorded_app
 
-from cloudlet.app import build_deps, create_app
+from cloudlet.app import build_deps
 from cloudlet.catalog.model import NewAsset
 from cloudlet.services.deps import Deps
 from cloudlet.settings import Settings
@@ -35,16 +34,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Starlette, Deps, list[str]]]:
         display_name="one", tags=[], context={}, extra={},
     )  # fmt: skip
     deps.catalog.create_or_replace_asset(cloud.id, new, overwrite=False, now=NOW)
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(deps.catalog.engine, "before_cursor_execute", count)
-    try:
-        yield create_app(deps.settings, deps), deps, statements
-    finally:
-        deps.catalog.close()
+    with recorded_app(deps) as served:
+        yield served
 
 
 def _get(app: Starlette, path: str, **headers: str) -> list[httpx.Response]:
