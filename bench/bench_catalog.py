@@ -18,7 +18,7 @@ Listings ask for ``max_results=50`` (the Search API's default). Next to each cas
 of the machine's CPU that other processes took meanwhile (PostgreSQL's own work counts there).
 
     .venv/bin/python bench/bench_catalog.py [--sizes 10000,100000,1000000]
-        [--backends sqlite,postgres] [--rounds 40]
+        [--backends sqlite,postgres] [--rounds 40] [--keep]
 """
 
 from __future__ import annotations
@@ -220,8 +220,9 @@ def case_bulk_delete(api: Api, pid: int) -> Result:
 
 
 @contextmanager
-def catalog_url(backend: str, work: Path) -> Iterator[str]:
-    """A fresh, empty catalog on ``backend``; dropped afterwards."""
+def catalog_url(backend: str, work: Path, keep: bool = False) -> Iterator[str]:
+    """A fresh, empty catalog on ``backend``; dropped afterwards unless ``keep`` (PostgreSQL
+    only: its schema is printed and left for a closer look, ``DROP SCHEMA … CASCADE`` later)."""
     if backend == "sqlite":
         yield f"sqlite:///{work / 'catalog.sqlite3'}"
         return
@@ -232,7 +233,10 @@ def catalog_url(backend: str, work: Path) -> Iterator[str]:
         try:
             yield f"{url}?options=-csearch_path%3D{schema}"
         finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            if keep:
+                print(f"kept PostgreSQL schema {schema}", flush=True)
+            else:
+                admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def fill(env: dict[str, str], count: int) -> float:
@@ -246,8 +250,8 @@ def fill(env: dict[str, str], count: int) -> float:
     return time.perf_counter() - began
 
 
-def run(backend: str, count: int, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, catalog_url(backend, Path(tmp)) as url:
+def run(backend: str, count: int, rounds: int, keep: bool = False) -> None:
+    with tempfile.TemporaryDirectory() as tmp, catalog_url(backend, Path(tmp), keep) as url:
         env = {
             **os.environ,
             "CLOUDLET_DATA_DIR": tmp,
@@ -285,11 +289,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--keep", action="store_true", help="leave the PostgreSQL schemas")
     args = parser.parse_args()
     print(machine(), flush=True)
     for backend in args.backends.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
-            run(backend, size, args.rounds)
+            run(backend, size, args.rounds, args.keep)
 
 
 if __name__ == "__main__":
