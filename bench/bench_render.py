@@ -15,8 +15,10 @@ Cloudlet request is cold: each copy of each round is an asset uploaded for it al
 are outside the timed part). thumbor runs with result storage off, no original storage, the
 file loader and a thread pool of one thread per core; the in-process contender uses one thread
 per core too, with Cloudlet's libvips settings (one libvips thread per render) and encoder
-options (JPEG with optimised Huffman tables, PNG with adaptive row filters, WebP effort 4,
-metadata but the ICC profile dropped), so it is the limit of the same work.
+options (JPEG with optimised Huffman tables, PNG with adaptive row filters, WebP at the
+server's effort, metadata but the ICC profile dropped), so it is the limit of the same work.
+``--webp-effort N`` runs Cloudlet with ``CLOUDLET_WEBP_EFFORT=N`` (and the in-process
+contender at that effort); thumbor keeps Pillow's default (method 4).
 
 Peak resident memory: of each server during the timed parts (the peak is reset when a round's
 uploads have settled), of Cloudlet over the whole run (uploads and their face detection
@@ -25,6 +27,7 @@ and PNG.
 
     sh bench/setup.sh
     .venv/bin/python bench/bench_render.py [--rounds 3] [--copies 3] [--concurrency 4]
+        [--webp-effort 4]
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ MAX_PIXELS = 100e6
 """
 # the in-process contender, run in its own process so its peak memory can be read too
 PYVIPS_WORKER = """
-import json, sys, time, resource
+import json, os, sys, time, resource
 from concurrent.futures import ThreadPoolExecutor
 import pyvips
 pyvips.cache_set_max(0)
@@ -74,7 +77,8 @@ def fill(path):
     return pyvips.Image.thumbnail(path, 500, height=500, crop="centre").write_to_buffer(suffix)
 def limit(path):
     image = pyvips.Image.thumbnail(path, 1200, height=10_000_000, size="down")
-    return image.write_to_buffer(".webp[Q=80,effort=4,keep=icc]")
+    effort = os.environ.get("CLOUDLET_WEBP_EFFORT", "4")
+    return image.write_to_buffer(f".webp[Q=80,effort={effort},keep=icc]")
 work = fill if op == "fill" else limit
 began = time.perf_counter()
 with ThreadPoolExecutor(threads) as pool:
@@ -307,7 +311,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--copies", type=int, default=3, help="renders of each photo per run")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--webp-effort", type=int, default=4, help="CLOUDLET_WEBP_EFFORT")
     args = parser.parse_args()
+    os.environ["CLOUDLET_WEBP_EFFORT"] = str(args.webp_effort)  # the server and the worker
     peers.require_setup()
     work = Path(tempfile.mkdtemp(prefix="cloudlet-bench-render-"))
     try:
@@ -326,7 +332,8 @@ def report_throughput(found: Results, args: argparse.Namespace) -> None:
     print(f"\n{peers.machine()}")
     print(
         f"{len(photos())} photographs × {args.copies} copies per run, {args.rounds} rounds, "
-        f"{args.concurrency} clients; other processes took {peers.median(found.foreign):.0%} "
+        f"{args.concurrency} clients, WebP effort {args.webp_effort}; other processes took "
+        f"{peers.median(found.foreign):.0%} "
         f"of the CPUs during the median timing, {max(found.foreign):.0%} at most"
     )
     rows = []

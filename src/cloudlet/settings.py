@@ -85,6 +85,7 @@ class Settings:
     max_source_pixels: int = 50_000_000  # largest source a transformation may decode
     # libvips threads inside one render: renders already run in parallel, one per core
     vips_concurrency: int = 1
+    webp_effort: int = 4  # libwebp's method for WebP derivatives: 0 fastest … 6 smallest
     delete_page_size: int = 1000  # assets deleted per bulk-delete call (Cloudinary: 1000)
     demo_cloud: str = "demo"
     queue_url: str = ""  # empty: the job queue is a SQLite file in data_dir; redis://… for Redis
@@ -192,8 +193,6 @@ class Settings:
             raise BadRequestError("CLOUDLET_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         if self.queue_url and not self.queue_url.startswith(("redis://", "rediss://", "unix://")):
             raise BadRequestError("CLOUDLET_QUEUE_URL must be a redis://, rediss:// or unix:// URL")
-        if self.vips_concurrency < 1:
-            raise BadRequestError("CLOUDLET_VIPS_CONCURRENCY must be at least 1")
         if self.queue_workers is not None and self.queue_workers < 0:
             raise BadRequestError("CLOUDLET_QUEUE_WORKERS must be 0 or more")
         if self.access_log_format not in ("text", "json"):
@@ -204,7 +203,14 @@ class Settings:
             raise BadRequestError("CLOUDLET_STORAGE_CACHE_MB must be at least 1")
         self._validate_caching()
         self._validate_timeouts()
+        self._validate_rendering()
         return self
+
+    def _validate_rendering(self) -> None:
+        if self.vips_concurrency < 1:
+            raise BadRequestError("CLOUDLET_VIPS_CONCURRENCY must be at least 1")
+        if not 0 <= self.webp_effort <= 6:
+            raise BadRequestError("CLOUDLET_WEBP_EFFORT must be from 0 to 6")
 
     def _validate_timeouts(self) -> None:
         if self.header_timeout_s < 1 or self.body_timeout_s < 1:
@@ -273,6 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         body_timeout_s=float(_env_int(env, "CLOUDLET_BODY_TIMEOUT_S", 60)),
         max_source_pixels=_env_int(env, "CLOUDLET_MAX_SOURCE_PIXELS", 50_000_000),
         vips_concurrency=_env_int(env, "CLOUDLET_VIPS_CONCURRENCY", 1),
+        webp_effort=_env_int(env, "CLOUDLET_WEBP_EFFORT", 4),
         queue_url=env.get("CLOUDLET_QUEUE_URL", ""),
         queue_name=env.get("CLOUDLET_QUEUE_NAME") or "cloudlet",
         queue_workers=_env_optional_int(env, "CLOUDLET_QUEUE_WORKERS"),

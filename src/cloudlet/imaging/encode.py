@@ -25,8 +25,10 @@ level          jpg   webp  avif
 off, ``:420`` on (default: libvips' choice, subsampled below Q 90); ``qmax_`` is ignored.
 PNG is lossless (zlib level 6, adaptive row filters) and ignores ``q_`` unless ``fl_lossy``,
 which quantises it to a palette (libimagequant) at that quality; GIF ignores it; TIFF is
-deflate-compressed. JPEG has optimised Huffman tables; WebP and AVIF use effort 4 (libwebp's
-default: the WebP bitstream is the one Pillow writes at the same quality).
+deflate-compressed. JPEG has optimised Huffman tables; AVIF uses effort 4; WebP uses effort 4
+(libwebp's default: the WebP bitstream is the one Pillow writes at the same quality) unless
+the deployment sets another (``CLOUDLET_WEBP_EFFORT``, 0–6: 2 encodes about twice as fast
+for a few per cent more bytes, see docs/benchmarks.md).
 
 Metadata is stripped except the ICC colour profile; ``fl_strip_profile`` drops that too and
 ``fl_keep_iptc`` also keeps IPTC and XMP. ``fl_progressive`` (any mode but ``:none``) writes
@@ -57,6 +59,7 @@ _LEVELS = {
     "low": {"jpg": 60, "webp": 60, "avif": 40},
 }
 _LOSSY = frozenset({"jpg", "webp", "avif"})
+WEBP_EFFORT = 4  # libwebp's default method
 
 
 def _name(fmt: str) -> str:
@@ -148,16 +151,17 @@ class Output:
     format: str
     quality: Quality | None
     flags: Flags
+    webp_effort: int = WEBP_EFFORT  # libwebp's method: 0 fastest … 6 smallest
 
     @classmethod
-    def of(cls, transformation: Transformation, fmt: str) -> Output:
+    def of(cls, transformation: Transformation, fmt: str, webp_effort: int = WEBP_EFFORT) -> Output:
         """The output settings a transformation asks for (last ``q_``, every flag)."""
         quality, flags = None, Flags(())
         for component in transformation:
             quality = component.typed("quality", Quality) or quality
             found = component.typed("flags", Flags)
             flags = flags.merged(found) if found is not None else flags
-        return cls(fmt, quality, flags)
+        return cls(fmt, quality, flags, webp_effort)
 
     @property
     def progressive(self) -> bool:
@@ -217,7 +221,7 @@ def encode(image: pyvips.Image, output: Output) -> bytes:
             options["filter"] = "all"
         return bytes(image.pngsave_buffer(**options))
     if fmt == "webp":
-        return bytes(image.webpsave_buffer(Q=output.q(), effort=4, **options))
+        return bytes(image.webpsave_buffer(Q=output.q(), effort=output.webp_effort, **options))
     if fmt == "avif":
         return bytes(
             image.heifsave_buffer(

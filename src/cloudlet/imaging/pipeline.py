@@ -41,7 +41,14 @@ from .chain import (
     needs_random_access,
     run_chain,
 )
-from .encode import ALPHA_FORMATS, ANIMATED_FORMATS, Output, encode, negotiated_format
+from .encode import (
+    ALPHA_FORMATS,
+    ANIMATED_FORMATS,
+    WEBP_EFFORT,
+    Output,
+    encode,
+    negotiated_format,
+)
 from .faces import FaceBox
 from .focus import Regions
 from .limits import (
@@ -105,17 +112,19 @@ def render(
     custom_coordinates: list[tuple[int, int, int, int]] | None = None,
     limits: RenderLimits = RenderLimits(),
     load_text_style: TextStyleLoader | None = None,
+    webp_effort: int = WEBP_EFFORT,
 ) -> Rendered:
     """Render ``transformation`` of the image at ``source``.
 
-    ``requested_format`` is the URL's extension (or None), ``source_format`` the stored
-    original's format, ``accept`` the request's ``Accept`` header (for ``f_auto``).
-    ``load_layer(resource_type, type, public_id)`` finds the original of a layer's asset
-    (``("image", "fetch", url)`` for ``l_fetch:``), None when unknown. ``faces`` lazily detects
-    faces of the original (called only when a face gravity needs them) and
-    ``custom_coordinates`` are ``(x, y, width, height)`` boxes; both are in the pixels of the
-    auto-oriented original. ``load_text_style(public_id)`` finds a saved text style for
-    ``l_text:<public_id>:…``, None when unknown. Raises ``RenderError``."""
+        ``requested_format`` is the URL's extension (or None), ``source_format`` the stored
+        original's format, ``accept`` the request's ``Accept`` header (for ``f_auto``).
+        ``load_layer(resource_type, type, public_id)`` finds the original of a layer's asset
+        (``("image", "fetch", url)`` for ``l_fetch:``), None when unknown. ``faces`` lazily detects
+        faces of the original (called only when a face gravity needs them) and
+        ``custom_coordinates`` are ``(x, y, width, height)`` boxes; both are in the pixels of the
+        auto-oriented original. ``load_text_style(public_id)`` finds a saved text style for
+        ``l_text:<public_id>:…``, None when unknown. ``webp_effort`` is libwebp's method for WebP
+    output (0 fastest … 6 smallest). Raises ``RenderError``."""
     try:
         require_supported(transformation)
     except TransformationError as error:
@@ -130,7 +139,7 @@ def render(
     if len(pages) > 1 and fmt not in ANIMATED_FORMATS:
         raise RenderError(f"Several pages cannot be delivered as {fmt}: choose one with pg_")
     custom = tuple(Rect(*box) for box in custom_coordinates or ())
-    output = Output.of(transformation, fmt)
+    output = Output.of(transformation, fmt, webp_effort)
     nodes = build_chain(transformation.components)
     job = _Job(
         info, transformation, nodes, output, pages, load_layer, faces, custom, limits,

@@ -151,6 +151,7 @@ def _render(
             custom_coordinates=_boxes(asset.extra.get("custom_coordinates")),
             limits=RenderLimits(max_source_pixels=deps.settings.max_source_pixels),
             load_text_style=lambda public_id: _text_style(deps, cloud, public_id),
+            webp_effort=deps.settings.webp_effort,
         )
 
 
