@@ -1,5 +1,6 @@
-"""Migration 0014 on a catalog that has data: tag and context rows get their asset's
-listing columns, and the search index's triggers (0013) keep working afterwards."""
+"""Migrations 0014 and 0016 on a catalog that has data: tag and context rows get their
+asset's listing columns (0016: its format), and the search index's triggers (0013) keep
+working afterwards, also after 0016 is undone and done again."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def test_existing_rows_are_backfilled_and_search_triggers_survive(database_url: 
         with catalog.engine.connect() as conn:
             for table in (asset_tags, asset_context):
                 row = conn.execute(sa.select(table)).one()
-                assert (row.cloud_id, row.resource_type, row.created_at) == (1, "video", CREATED)
+                copied = (row.cloud_id, row.resource_type, row.created_at, row.format)
+                assert copied == (1, "video", CREATED, "mp4")
         cloud = catalog.get_cloud("c")
         assert cloud is not None
         assert [a.public_id for a in catalog.list_assets(1, "video", tag="promo").items] == [
@@ -52,8 +54,27 @@ def test_existing_rows_are_backfilled_and_search_triggers_survive(database_url: 
         ]
         catalog.change_tags(1, "video", "upload", ["clips/intro"], "add", ["fresh"], CREATED)
         assert searchable(catalog, "fresh"), "the tag triggers of the search index are gone"
+        downgrade(catalog, "0015")
+        assert "format" not in columns(catalog, "asset_tags")
+        upgrade(catalog, "head")
+        assert kept <= indexes(catalog)
+        catalog.change_tags(1, "video", "upload", ["clips/intro"], "add", ["later"], CREATED)
+        assert searchable(catalog, "later"), "0016 undone and redone lost the tag triggers"
+        found = catalog.list_assets(1, "video", tag="later").items
+        assert [a.public_id for a in found] == ["clips/intro"]
     finally:
         catalog.close()
+
+
+def downgrade(catalog: Catalog, revision: str) -> None:
+    config = alembic_config()
+    with catalog.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def columns(catalog: Catalog, table: str) -> set[str]:
+    return {column["name"] for column in sa.inspect(catalog.engine).get_columns(table)}
 
 
 def searchable(catalog: Catalog, word: str) -> bool:

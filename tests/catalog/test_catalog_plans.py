@@ -211,6 +211,30 @@ def test_a_tag_and_date_search_reads_the_tag_rows_of_that_period(
         assert ("Seq Scan", "assets") not in scans, scans
 
 
+def test_a_tag_date_and_format_search_by_date_reads_only_the_tag_index(
+    catalog: Catalog, filled: Cloud
+) -> None:
+    """``tags=X AND created_at… AND format=…`` sorted by date is counted and paged from the
+    tag listing index alone (it holds created_at and format: migration 0016): the statement
+    that counts and pages does not read ``assets`` at all; only the page's assets are loaded
+    after it, by primary key."""
+    expression = f'tags={TAGS[0]} AND created_at>"2023-06-01T00:00:00Z" AND format=jpg'
+    predicate = plan_search(parse(expression), datetime(2024, 1, 1, tzinfo=UTC))
+    with statements(catalog) as seen:
+        found = catalog.search_assets(filled.id, predicate, max_results=5)
+    assert found.total_count > 5 and len(found.items) == 5  # a real count, a full page
+    statement, params = seen[0]
+    assert statement.lstrip().upper().startswith("WITH"), statement
+    assert "assets." not in statement.replace("asset_tags.", ""), statement
+    text = plan(catalog, statement, params)
+    if catalog.engine.dialect.name == "sqlite":
+        assert f"USING COVERING INDEX {BY_TAG}" in text, text
+    else:
+        scans = _pg_scans(json.loads(text)[0]["Plan"])
+        assert ("Index Only Scan", "asset_tags") in scans, scans
+        assert not [scan for scan in scans if scan[1] == "assets"], scans
+
+
 def _values(params: Any) -> list[Any]:
     return list(params.values()) if isinstance(params, dict) else list(params)
 

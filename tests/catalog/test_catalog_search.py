@@ -19,6 +19,7 @@ from cloudlet.catalog import search as search_store
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.catalog.model import Cloud
 from cloudlet.catalog.search import Aggregation, Bucket
+from cloudlet.catalog.search_sql import tag_rows_matches
 from cloudlet.errors import BadRequestError
 from cloudlet.search import parse, plan, plan_folders
 
@@ -173,6 +174,55 @@ CASES = [
 def test_expressions(catalog: Catalog, cloud: Cloud, corpus: None, expression: str,
                      expected: list[str]) -> None:  # fmt: skip
     assert find(catalog, cloud, expression) == expected
+
+
+# Searches the tag rows answer alone (one exact tag ANDed with created_at, format and
+# resource_type, sorted by created_at) give what the assets give; the rest take the
+# general path (last column: answered from the tag rows).
+BY_TAG_ROWS = [
+    ("tags=shirt", ["shirts/red-shirt", "shirts/blue_shirt"], True),
+    ("tags=shirt AND format=png", ["shirts/red-shirt"], True),
+    ('tags=shirt AND created_at<"2024-05-17T12:00:02Z" AND format=jpg', ["shirts/blue_shirt"],
+     True),
+    ('tags="winter sale" AND (resource_type=image AND created_at>=2024-05-17)',
+     ["pants/Long Pants"], True),
+    ("tags=pants AND resource_type=video", [], True),
+    ("tags=shirt AND bytes>1000", ["shirts/red-shirt", "shirts/blue_shirt"], False),
+    ("tags:sh* AND format=png", ["shirts/red-shirt"], False),
+    ("tags=shirt AND -format=png", ["shirts/blue_shirt"], False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize(("expression", "newest_first", "from_tag_rows"), BY_TAG_ROWS,
+                         ids=[c[0] for c in BY_TAG_ROWS])  # fmt: skip
+def test_tag_rows_answer_as_the_assets_would(
+    catalog: Catalog, cloud: Cloud, corpus: None, expression: str, newest_first: list[str],
+    from_tag_rows: bool, descending: bool,
+) -> None:  # fmt: skip
+    sort = [("created_at", descending)]
+    source = tag_rows_matches(cloud.id, plan(parse(expression), NOW), sort)
+    assert (source is not None) == from_tag_rows
+    expected = newest_first if descending else newest_first[::-1]
+    assert find(catalog, cloud, expression, sort=sort) == expected
+    assert find(catalog, cloud, expression, sort=sort, max_results=1) == expected[:1]
+
+
+def test_tag_rows_follow_their_assets_format(
+    catalog: Catalog, cloud: Cloud, upload: Callable[..., Any]
+) -> None:
+    def newest(expression: str) -> list[str]:
+        return find(catalog, cloud, expression, sort=[("created_at", True)])
+
+    upload("f/one", 1, tags=["x"])
+    assert newest("tags=x AND format=jpg") == ["f/one"]
+    asset = upload("f/one", 2, tags=["x"], format="png")  # overwritten by a PNG
+    assert newest("tags=x AND format=jpg") == [] and newest("tags=x AND format=png") == ["f/one"]
+    catalog.change_tags(cloud.id, "image", "upload", ["f/one"], "add", ["y"], at(3))
+    assert newest("tags=y AND format=png") == ["f/one"]
+    catalog.update_asset(asset.id, tags=["z"], now=at(4))
+    assert newest("tags=z AND format=png AND created_at<2024-05-18") == ["f/one"]
+    assert newest("tags=x AND format=png") == []
 
 
 def test_metadata_values(catalog: Catalog, cloud: Cloud, upload: Callable[..., Any]) -> None:

@@ -225,7 +225,7 @@ def _delete_tags(conn: Connection, pks: list[int], tags: Sequence[str] | None) -
 def _add_tags(conn: Connection, pks: list[int], tags: Sequence[str]) -> None:
     """Tag the assets: one INSERT … SELECT per tag and slice of assets, the rows taking
     their asset's listing columns from the assets table (see migration 0014)."""
-    columns = ["asset_pk", "tag", "cloud_id", "resource_type", "created_at"]
+    columns = ["asset_pk", "tag", "cloud_id", "resource_type", "created_at", "format"]
     for part in chunks(pks):
         for tag in dict.fromkeys(tags):
             source = sa.select(
@@ -234,6 +234,7 @@ def _add_tags(conn: Connection, pks: list[int], tags: Sequence[str]) -> None:
                 assets.c.cloud_id,
                 assets.c.resource_type,
                 assets.c.created_at,
+                assets.c.format,
             ).where(assets.c.id.in_(part))
             insert_select_or_ignore(conn, asset_tags, columns, source)
 

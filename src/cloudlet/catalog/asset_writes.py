@@ -307,7 +307,9 @@ def replace_context(conn: Connection, pk: int, context: Mapping[str, str]) -> No
 
 def listing_copies(conn: Connection, pk: int) -> dict[str, Any]:
     """The asset's columns that its tag and context rows carry too."""
-    query = sa.select(assets.c.cloud_id, assets.c.resource_type, assets.c.created_at)
+    query = sa.select(
+        assets.c.cloud_id, assets.c.resource_type, assets.c.created_at, assets.c.format
+    )
     row = conn.execute(query.where(assets.c.id == pk)).one()
     return dict(row._mapping)
 

@@ -164,11 +164,13 @@ def include_in_comparison(obj: Any, name: str | None, kind: str, *_: Any) -> boo
 
 def _listing_copies() -> list[sa.Column[Any]]:
     """The asset's own columns copied into a side table, so that listings by tag or context
-    read one index range in date order (migration 0014 explains why)."""
+    read one index range in date order (migration 0014 explains why), and a search by tag,
+    date and format is answered from the tag rows alone (migration 0016)."""
     return [
         sa.Column("cloud_id", sa.Integer, nullable=False),
         sa.Column("resource_type", sa.String(16), nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("format", sa.Text, nullable=False, server_default=sa.text("''")),
     ]
 
 
@@ -180,7 +182,15 @@ asset_tags = sa.Table(
     *_listing_copies(),
     sa.Index(None, "tag"),
     sa.Index(None, "tag", "asset_pk"),  # searches: a tag's assets from the index alone
-    sa.Index("ix_asset_tags_listing", "cloud_id", "resource_type", "tag", "created_at", "asset_pk"),
+    sa.Index(
+        "ix_asset_tags_listing",
+        "cloud_id",
+        "resource_type",
+        "tag",
+        "created_at",
+        "asset_pk",
+        "format",
+    ),  # fmt: skip
 )
 
 asset_context = sa.Table(

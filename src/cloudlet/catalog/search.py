@@ -20,7 +20,13 @@ from cloudlet.catalog.cursor import decode_cursor, encode_cursor
 from cloudlet.catalog.db import Database
 from cloudlet.catalog.model import Asset
 from cloudlet.catalog.schema import assets, folders
-from cloudlet.catalog.search_sql import ASSET_COLUMNS, FOLDER_COLUMNS, FOLDER_NAME, Compiler
+from cloudlet.catalog.search_sql import (
+    ASSET_COLUMNS,
+    FOLDER_COLUMNS,
+    FOLDER_NAME,
+    Compiler,
+    tag_rows_matches,
+)
 from cloudlet.errors import BadRequestError
 from cloudlet.search.predicates import EVERYTHING, Predicate
 
@@ -143,7 +149,10 @@ class SearchStore(Database):
             counts = {a.name: _aggregate(conn, where, a) for a in aggregations}
             found = None
             if predicate != EVERYTHING:  # often few matches: count and page in one pass
-                found = _few_matches(conn, where, keys, limit + 1 if limit else 0, after)
+                source = tag_rows_matches(cloud_id, predicate, sort)
+                if source is None:
+                    source = sa.select(*_labelled(keys)).where(where)
+                found = _few_matches(conn, source, keys, limit + 1 if limit else 0, after)
             if found is None:
                 total = conn.scalar(sa.select(sa.func.count()).select_from(assets).where(where))
                 result = SearchResult([], int(total or 0), None, counts)
@@ -207,29 +216,29 @@ def _walk(where: Any, keys: list[tuple[Any, bool]], limit: int) -> Any:
     return sa.select(assets).where(where).order_by(*order).limit(limit)
 
 
+def _labelled(keys: list[tuple[Any, bool]]) -> list[Any]:
+    """The sort keys as the columns ``k0``, ``k1``, … (the last one the asset's id)."""
+    return [expression.label(f"k{i}") for i, (expression, _) in enumerate(keys)]
+
+
 def _few_matches(
     conn: Any,
-    where: Any,
+    source: Any,
     keys: list[tuple[Any, bool]],
     limit: int,
     after: list[Any] | None,
 ) -> tuple[int, list[int]] | None:
     """(the number of matches, the ids of the page's ``limit`` rows) in one statement when
     at most SORT_MATCHES_UP_TO assets match, else None (the caller counts and walks).
+    ``source`` selects the matches' sort keys as ``_labelled`` names them, from ``assets``
+    or, where they can answer, from the tag rows (``tag_rows_matches``).
 
     Every match (with its sort keys, at most one more than the limit) is found once, fenced
     by MATERIALIZED, then counted and its top sorted. Without the fence a planner may walk
     the sort order's index and test each asset (it cannot know that a tag and a date range
     rarely meet there), which is slow exactly when the matches are few; and counting
     separately would find every match twice."""
-    labels = [expression.label(f"k{i}") for i, (expression, _) in enumerate(keys)]
-    matches = (
-        sa.select(*labels)
-        .where(where)
-        .limit(SORT_MATCHES_UP_TO + 1)
-        .cte("matches")
-        .prefix_with("MATERIALIZED")
-    )
+    matches = source.limit(SORT_MATCHES_UP_TO + 1).cte("matches").prefix_with("MATERIALIZED")
     columns = [(matches.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]
     pk = columns[-1][0]
     total = sa.select(sa.literal(0).label("part"), sa.func.count().label("n"), sa.null())

@@ -99,6 +99,47 @@ def _date_bounds(predicate: p.All) -> tuple[p.Compare, ...]:
     return tuple(found)
 
 
+# The asset columns a tag row carries a copy of (schema._listing_copies).
+_TAG_ROW_COLUMNS = frozenset({"resource_type", "created_at", "format"})
+
+
+def tag_rows_matches(cloud_id: int, predicate: p.Predicate, sort: Any) -> Any | None:
+    """The matches of ``predicate`` as (created_at AS k0, asset id AS k1) read from the tag
+    rows alone, when they can answer it: one exact tag ANDed only with comparisons of the
+    columns tag rows copy (created_at, format, resource_type), sorted by created_at. Else
+    None. A tag row per (asset, tag) makes it one row per match, and the listing index
+    (cloud, resource type, tag, created_at, asset, format) holds all it reads: no lookup in
+    ``assets`` per match (migration 0016)."""
+    if [name for name, _ in sort] != ["created_at"]:
+        return None
+    items = _conjuncts(predicate)
+    tags = [item for item in items if isinstance(item, p.Tag)]
+    if len(tags) != 1 or tags[0].prefix:
+        return None
+    conditions = [
+        asset_tags.c.cloud_id == cloud_id,
+        asset_tags.c.resource_type.in_(LISTED_RESOURCE_TYPES),
+        asset_tags.c.tag == tags[0].value,
+    ]
+    for item in items:
+        if item is tags[0]:
+            continue
+        if not isinstance(item, p.Compare) or item.column not in _TAG_ROW_COLUMNS:
+            return None
+        column = asset_tags.c[item.column]
+        conditions.append(_OPS[item.op](column, sa.literal(item.value, column.type)))
+    return sa.select(asset_tags.c.created_at.label("k0"), asset_tags.c.asset_pk.label("k1")).where(
+        *conditions
+    )
+
+
+def _conjuncts(predicate: p.Predicate) -> list[p.Predicate]:
+    """The items that must all hold: ``predicate`` itself, or its ``All``'s, flattened."""
+    if not isinstance(predicate, p.All):
+        return [predicate]
+    return [leaf for item in predicate.items for leaf in _conjuncts(item)]
+
+
 class Compiler:
     """Compiles predicates for one cloud on one dialect (``postgresql`` or ``sqlite``)."""
 
