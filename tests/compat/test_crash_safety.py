@@ -89,6 +89,70 @@ def test_killed_after_commit_of_an_overwrite(
         stop_server(server)
 
 
+EAGER = {"eager": [{"width": 16, "crop": "scale"}], "eager_async": True}
+
+
+def wait_for_derived(public_id: str, timeout_s: float = 60.0) -> list[str]:
+    """The asset's derived transformations once it has any (polled; [] at the deadline)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        derived = cloudinary.api.resource(public_id)["derived"]
+        if derived:
+            return [d["transformation"] for d in derived]
+        time.sleep(0.3)
+    return []
+
+
+def test_an_eager_async_upload_killed_after_its_commit_gets_its_derivative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The eager job is reserved before the upload's commit and queued after it: a kill -9
+    in between leaves the reservation, which the next start queues (the outbox)."""
+    data_dir = tmp_path / "data"
+    png = make_png(tmp_path / "e.png", 64, 32)
+    crashing = start_server(data_dir, {"CLOUDLET_CRASH_AT": "upload_after_commit"})
+    use(crashing, monkeypatch)
+    with pytest.raises(Exception):  # noqa: B017 - the connection dies with the server
+        cloudinary.uploader.upload(str(png), public_id="eager/late", **EAGER)
+    wait_dead(crashing)
+
+    server = start_server(data_dir, create_clouds=False)
+    try:
+        use(server, monkeypatch)
+        assert cloudinary.api.resource("eager/late")["width"] == 64  # committed
+        assert wait_for_derived("eager/late") == ["c_scale,w_16"]
+        assert "re-queueing lost job" in (data_dir / "server.log").read_text()
+        assert_fsck_clean(server)
+    finally:
+        stop_server(server)
+
+
+def test_an_eager_async_upload_killed_before_its_commit_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recovered reservation of an upload that never committed finds no asset at its
+    version and does nothing; the upload sent again renders as usual."""
+    data_dir = tmp_path / "data"
+    png = make_png(tmp_path / "e.png", 64, 32)
+    crashing = start_server(data_dir, {"CLOUDLET_CRASH_AT": "upload_after_blob_write"})
+    use(crashing, monkeypatch)
+    with pytest.raises(Exception):  # noqa: B017
+        cloudinary.uploader.upload(str(png), public_id="eager/never", **EAGER)
+    wait_dead(crashing)
+
+    server = start_server(data_dir, create_clouds=False)
+    try:
+        use(server, monkeypatch)
+        assert "re-queueing lost job" in (data_dir / "server.log").read_text()
+        with pytest.raises(cloudinary.exceptions.NotFound):
+            cloudinary.api.resource("eager/never")
+        assert_fsck_clean(server)
+        again = cloudinary.uploader.upload(str(png), public_id="eager/never", **EAGER)
+        assert again["batch_id"] and wait_for_derived("eager/never") == ["c_scale,w_16"]
+    finally:
+        stop_server(server)
+
+
 def test_kill_9_during_a_slow_upload_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data_dir = tmp_path / "data"
     server = start_server(data_dir)

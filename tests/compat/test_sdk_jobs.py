@@ -127,6 +127,18 @@ def test_eager_without_async_is_still_rendered_in_the_request(
     assert "batch_id" not in result
 
 
+def test_a_bad_eager_async_transformation_is_refused_and_changes_nothing(
+    sdk: object, server: Server, tmp_path: Path
+) -> None:
+    png = make_png(tmp_path / "bad.png", 40, 20)
+    with pytest.raises(cloudinary.exceptions.BadRequest, match="Invalid width"):
+        cloudinary.uploader.upload(
+            str(png), public_id="jobs/bad_eager", eager=[{"width": "abc"}], eager_async=True
+        )
+    with pytest.raises(cloudinary.exceptions.NotFound):
+        cloudinary.api.resource("jobs/bad_eager")
+
+
 def test_background_removal_on_upload_makes_a_new_version(
     sdk: object, server: Server, tmp_path: Path, receiver: Receiver
 ) -> None:

@@ -404,9 +404,9 @@ def eager_results(run: Run, wait_s: float) -> tuple[int, list[str]]:
     """Every acknowledged eager_async upload gets its derivative (its queued job finishes,
     across restarts); (how many checked, the ones still without it).
 
-    An upload whose answer was lost to a kill -9 may be in the catalog without its job: the
-    job is queued after the commit (docs/reliability.md, known gap); the client, which saw
-    no answer, uploads again."""
+    An upload whose answer was lost to a kill -9 is not checked: it may never have
+    committed (its reserved job then does nothing, see ``services.eager_async``), and the
+    client, which saw no answer, uploads again."""
     base = run.target.base_url
     deadline = time.monotonic() + wait_s
     pending = {public_id for public_id, acked in run.eager_ids.items() if acked}

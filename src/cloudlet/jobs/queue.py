@@ -13,6 +13,11 @@ eager jobs). So ``enqueue`` also records the job under ``queued:`` before queuei
 run writes its ``running:`` record before removing the ``queued:`` one: at every moment a
 job is in Huey's queue or schedule, or recorded. Recovery queues again every ``queued:`` job
 that is in neither.
+
+The same record makes an outbox: ``reserve`` writes it before the write the job belongs to
+(an upload with ``eager_async``) and ``release`` queues it after, so a kill -9 between the
+upload's commit and its enqueue leaves a record that recovery queues. One left by a write
+that never committed is queued too, and its job finds nothing to do.
 """
 
 from __future__ import annotations
@@ -59,6 +64,23 @@ class HueyQueue:
             self._task.schedule(args=(job,), delay=delay_s)
         else:
             self._task(job)
+
+    def reserve(self, name: str, payload: dict[str, Any]) -> str:
+        """Record the job (recovered at the next start unless released or cancelled)."""
+        job_id = uuid.uuid4().hex
+        self.huey.put(QUEUED + job_id, {"id": job_id, "name": name, "payload": payload})
+        return job_id
+
+    def release(self, job_id: str, name: str, payload: dict[str, Any]) -> None:
+        """Queue a reserved job with its final payload (the record is rewritten first: a
+        recovery elsewhere may have run the reserved one early and dropped it)."""
+        job = {"id": job_id, "name": name, "payload": payload}
+        self.huey.put(QUEUED + job_id, job)
+        self._task(job)
+
+    def cancel(self, job_id: str) -> None:
+        """Drop a reserved job's record."""
+        self.huey.delete(QUEUED + job_id)
 
     def pending(self) -> int:
         """Jobs waiting for a worker (not counting scheduled retries)."""

@@ -19,14 +19,14 @@ from cloudlet.catalog.model import Asset, Cloud, Derived, NewAsset
 from cloudlet.errors import BadRequestError
 from cloudlet.faults import crash_point
 from cloudlet.imaging.probe import ProbeResult, convert_image, probe
-from cloudlet.services import faces, ids
+from cloudlet.services import eager_async, faces, ids
 from cloudlet.services import notification_bodies as bodies
 from cloudlet.services.addons import check_addons, request_background_removal
 from cloudlet.services.auth import UploadAuth
 from cloudlet.services.backups import mark_backup
 from cloudlet.services.blobs import remove_blobs
 from cloudlet.services.deps import Deps
-from cloudlet.services.eager import eager_fields
+from cloudlet.services.eager import eager_fields, parse_eager
 from cloudlet.services.encodings import parse_context, parse_coordinates, parse_headers, parse_tags
 from cloudlet.services.events import Actor, Change, Snapshot, publish, wants_invalidation
 from cloudlet.services.metadata import add_metadata, upload_values
@@ -120,6 +120,7 @@ def store_staged(
     """Probe, check and store a staged file as an asset; returns the Upload API response.
     Reports the upload (``services.events``) once it is committed."""
     check_addons(options)
+    batch = _eager_batch(options)  # a bad eager transformation: 400, nothing written
     if staged.bytes == 0:
         raise BadRequestError("Empty file")
     filename = as_str(options, "filename_override") or staged.filename
@@ -135,7 +136,25 @@ def store_staged(
     mark_backup(plan.extra, cloud, options)
     plan = replace(plan, metadata=upload_values(deps, cloud, options))
     faces.prepare_upload(plan.extra, staged.path, probed.resource_type, options)
-    asset, existing, previous = _commit(deps, cloud, probed, staged, plan)
+    version_id = ids.new_hex_id()
+    job_id = None
+    if batch is not None:
+        job_id = eager_async.reserve_eager(
+            deps, cloud, batch, resource_type=probed.resource_type, type=plan.type,
+            public_id=plan.public_id, version_id=version_id,
+        )  # fmt: skip
+    try:
+        asset, existing, previous = _commit(deps, cloud, probed, staged, plan, version_id)
+    except BaseException:
+        if job_id is not None:
+            eager_async.cancel_eager(deps, job_id)
+        raise
+    queued = None
+    if batch is not None and job_id is not None:
+        if existing:
+            eager_async.cancel_eager(deps, job_id)
+        else:
+            queued = eager_async.release_eager(deps, cloud, batch, job_id, asset)
     overwritten = previous is not None
     if not existing:
         asset = request_background_removal(deps, cloud, asset, options)
@@ -148,7 +167,7 @@ def store_staged(
         result["delete_token"] = _issue_delete_token(deps, cloud, asset)
     stale = _drop_stale_derived(deps, asset) if overwritten else []
     if not existing:
-        result.update(eager_fields(deps, cloud, asset, options, force=False))
+        result.update(queued or eager_fields(deps, cloud, asset, options, force=False))
     _report(deps, cloud, options, result, previous, stale, actor)
     return result
 
@@ -295,12 +314,24 @@ def _convert_if_asked(
     return converted
 
 
+def _eager_batch(options: Mapping[str, Any]) -> eager_async.EagerBatch | None:
+    """The ``eager_async`` job this upload asks for, checked; None when it asks for none."""
+    items = parse_eager(options.get("eager"))
+    if not items or not as_bool(options, "eager_async"):
+        return None
+    return eager_async.eager_batch(items, options, force=False)
+
+
 def _commit(
-    deps: Deps, cloud: Cloud, probed: ProbeResult, staged: Staged, plan: UploadPlan
+    deps: Deps,
+    cloud: Cloud,
+    probed: ProbeResult,
+    staged: Staged,
+    plan: UploadPlan,
+    version_id: str,
 ) -> tuple[Asset, bool, Asset | None]:
-    """Store the blob and the catalog row: (asset, whether it existed and was kept, the
-    version it replaced)."""
-    version_id = ids.new_hex_id()
+    """Store the blob and the catalog row of version ``version_id``: (asset, whether it
+    existed and was kept, the version it replaced)."""
     key = f"{cloud.id}/originals/{version_id[:2]}/{version_id}"
     new = NewAsset(
         resource_type=probed.resource_type,
@@ -349,7 +380,7 @@ def commit_version(
 ) -> Asset:
     """Store staged bytes as the asset ``plan`` names (a new version when it exists), with
     the blob journal and the removal of the previous version's derivatives, as uploads do."""
-    asset, _, previous = _commit(deps, cloud, probed, staged, plan)
+    asset, _, previous = _commit(deps, cloud, probed, staged, plan, ids.new_hex_id())
     if previous is not None:
         _drop_stale_derived(deps, asset)
     return asset
