@@ -78,6 +78,14 @@ def queue_eager(
 # asset id is only known after the commit (``jobs.subjects.job_asset``).
 
 
+@dataclass(frozen=True)
+class Reserved:
+    """An upload's eager job, recorded but not yet queued."""
+
+    job_id: str
+    batch: EagerBatch
+
+
 def reserve_eager(
     deps: Deps,
     cloud: Cloud,
@@ -87,22 +95,20 @@ def reserve_eager(
     type: str,
     public_id: str,
     version_id: str,
-) -> str:
-    """Record the upload's eager job before the upload's write; the job's id."""
+) -> Reserved:
+    """Record the upload's eager job before the upload's write."""
     named = {"resource_type": resource_type, "type": type, "public_id": public_id}
     payload = {**batch.payload(cloud), **named, "version_id": version_id}
-    return configured(deps.queue).reserve(EAGER_JOB, payload)
+    return Reserved(configured(deps.queue).reserve(EAGER_JOB, payload), batch)
 
 
-def release_eager(
-    deps: Deps, cloud: Cloud, batch: EagerBatch, job_id: str, asset: Asset
-) -> dict[str, Any]:
+def release_eager(deps: Deps, cloud: Cloud, reserved: Reserved, asset: Asset) -> dict[str, Any]:
     """Queue the reserved job for the committed ``asset``; the response fields."""
-    payload = {**batch.payload(cloud), "asset_id": asset.asset_id}
-    configured(deps.queue).release(job_id, EAGER_JOB, payload)
-    return {"batch_id": batch.batch_id}
+    payload = {**reserved.batch.payload(cloud), "asset_id": asset.asset_id}
+    configured(deps.queue).release(reserved.job_id, EAGER_JOB, payload)
+    return {"batch_id": reserved.batch.batch_id}
 
 
-def cancel_eager(deps: Deps, job_id: str) -> None:
+def cancel_eager(deps: Deps, reserved: Reserved) -> None:
     """Forget the reserved job of an upload that wrote nothing."""
-    configured(deps.queue).cancel(job_id)
+    configured(deps.queue).cancel(reserved.job_id)

@@ -137,24 +137,23 @@ def store_staged(
     plan = replace(plan, metadata=upload_values(deps, cloud, options))
     faces.prepare_upload(plan.extra, staged.path, probed.resource_type, options)
     version_id = ids.new_hex_id()
-    job_id = None
+    reserved = None
     if batch is not None:
-        job_id = eager_async.reserve_eager(
+        reserved = eager_async.reserve_eager(
             deps, cloud, batch, resource_type=probed.resource_type, type=plan.type,
             public_id=plan.public_id, version_id=version_id,
         )  # fmt: skip
     try:
         asset, existing, previous = _commit(deps, cloud, probed, staged, plan, version_id)
     except BaseException:
-        if job_id is not None:
-            eager_async.cancel_eager(deps, job_id)
+        if reserved is not None:
+            eager_async.cancel_eager(deps, reserved)
         raise
     queued = None
-    if batch is not None and job_id is not None:
-        if existing:
-            eager_async.cancel_eager(deps, job_id)
-        else:
-            queued = eager_async.release_eager(deps, cloud, batch, job_id, asset)
+    if reserved is not None and existing:
+        eager_async.cancel_eager(deps, reserved)
+    elif reserved is not None:
+        queued = eager_async.release_eager(deps, cloud, reserved, asset)
     overwritten = previous is not None
     if not existing:
         asset = request_background_removal(deps, cloud, asset, options)
