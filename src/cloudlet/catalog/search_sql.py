@@ -90,13 +90,11 @@ _BOUND_OPS = frozenset({"<", "<=", ">", ">="})
 def _date_bounds(predicate: p.All) -> tuple[p.Compare, ...]:
     """The created_at bounds every match of ``predicate`` must meet: comparisons among its
     items, also inside nested ``All`` (a range is planned as one)."""
-    found: list[p.Compare] = []
-    for item in predicate.items:
-        if isinstance(item, p.All):
-            found += _date_bounds(item)
-        elif isinstance(item, p.Compare) and item.column == "created_at" and item.op in _BOUND_OPS:
-            found.append(item)
-    return tuple(found)
+    return tuple(
+        item
+        for item in _conjuncts(predicate)
+        if isinstance(item, p.Compare) and item.column == "created_at" and item.op in _BOUND_OPS
+    )
 
 
 # The asset columns a tag row carries a copy of (schema._listing_copies).
