@@ -18,7 +18,6 @@ side, in one run:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -36,6 +35,7 @@ import pyvips
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import peers  # noqa: E402
 from bench.bench_hit import cloudlet_serve, run_rounds  # noqa: E402
+from bench.hitpath import hit_timer  # noqa: E402
 from tests.compat.server import start_server, stop_server  # noqa: E402
 from tests.conftest import fresh_postgres_schema  # noqa: E402
 
@@ -45,33 +45,10 @@ HITS = 50_000
 def hit_loop(path: str, env: dict[str, str], hits: int = HITS) -> Callable[[], float]:
     """A measurement of µs per hit through HitMiddleware alone (best of 3 runs of ``hits``),
     on an application built once from ``env``."""
-    from starlette.testclient import TestClient
-
     from cloudlet.app import create_app
     from cloudlet.settings import load_settings
-    from cloudlet.web.hits import HitMiddleware
 
-    app: Any = create_app(load_settings(env))
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
-             "headers": [(b"host", b"localhost")], "query_string": b""}  # fmt: skip
-
-    async def noop(message: object) -> None:
-        return None
-
-    async def inner(scope: object, receive: object, send: object) -> None:
-        raise AssertionError("not a hit")
-
-    with TestClient(app) as client:  # the full path remembers the answer
-        assert client.get(path).status_code == 200
-    middleware = HitMiddleware(inner, hits=app.state.hits, deps=app.state.deps)
-
-    async def loop() -> float:
-        started = time.perf_counter()
-        for _ in range(hits):
-            await middleware(scope, noop, noop)
-        return time.perf_counter() - started
-
-    return lambda: min(asyncio.run(loop()) for _ in range(3)) / hits * 1e6
+    return hit_timer(create_app(load_settings(env)), path, hits=hits, repeats=3)
 
 
 def in_process(path: str, env: dict[str, str], hits: int = HITS) -> float:

@@ -11,10 +11,8 @@ off" within the same round. Also measured in-process: the hit path's own time pe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ import pyvips
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import peers  # noqa: E402
 from bench.bench_hit import cloudlet_serve, run_rounds  # noqa: E402
+from bench.hitpath import hit_timer  # noqa: E402
 from tests.compat.server import start_server, stop_server  # noqa: E402
 
 BASE = "metrics off, access log off"
@@ -47,37 +46,12 @@ def in_process(path: str, data_dir: Path, requests: int = 50_000) -> dict[str, f
     """Microseconds per hit through HitMiddleware, without and with the Observer."""
     from cloudlet.app import create_app
     from cloudlet.settings import load_settings
-    from cloudlet.web.hits import HitMiddleware
 
-    settings = load_settings({"CLOUDLET_DATA_DIR": str(data_dir)})
-    app: Any = create_app(settings)
-    hits = app.state.hits
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
-             "headers": [(b"host", b"localhost")], "query_string": b""}  # fmt: skip
-
-    async def noop(message: object) -> None:
-        return None
-
-    async def inner(scope: object, receive: object, send: object) -> None:
-        raise AssertionError("not a hit")
-
-    from starlette.testclient import TestClient
-
-    with TestClient(app) as client:  # the full path remembers the answer
-        assert client.get(path).status_code == 200
-    results = {}
-    for name, observer in (("without observer", None), ("with observer", app.state.observer)):
-        middleware = HitMiddleware(inner, hits=hits, deps=app.state.deps, observer=observer)
-
-        async def loop(mw: HitMiddleware = middleware) -> float:
-            started = time.perf_counter()
-            for _ in range(requests):
-                await mw(scope, noop, noop)
-            return time.perf_counter() - started
-
-        best = min(asyncio.run(loop()) for _ in range(5))
-        results[name] = best / requests * 1e6
-    return results
+    app: Any = create_app(load_settings({"CLOUDLET_DATA_DIR": str(data_dir)}))
+    return {
+        name: hit_timer(app, path, hits=requests, repeats=5, observer=observer)()
+        for name, observer in (("without observer", None), ("with observer", app.state.observer))
+    }
 
 
 def main() -> None:

@@ -32,8 +32,8 @@ from tests.compat.server import (
     OTHER_SECRET,
     Server,
 )
+from tests.compat.webhooks import webhook_receiver
 from tests.multinode.cluster import Cluster, running_cluster
-from tests.multinode.receiver import slow_receiver
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.jobs.queue import HueyQueue
@@ -219,7 +219,7 @@ def test_a_chunked_upload_split_across_both_nodes(
 
 def test_webhooks_are_delivered_exactly_once(nodes: tuple[Server, Server], tmp_path: Path) -> None:
     picture = str(photo(tmp_path / "w.jpg", (1, 2, 3)))
-    with slow_receiver(delay_s=0) as receiver:
+    with webhook_receiver(delay_s=0) as receiver:
         for n in range(6):
             use(nodes[n % 2])
             cloudinary.uploader.upload(
@@ -237,7 +237,7 @@ def test_a_duplicate_webhook_job_on_another_worker_posts_nothing(
     """A worker starting up re-queues jobs it finds marked running, which may still be
     running on another node: the duplicate must not send the notification again."""
     use(cluster.nodes[0])
-    with slow_receiver(delay_s=2.0) as receiver:
+    with webhook_receiver(delay_s=2.0) as receiver:
         cloudinary.uploader.upload(
             str(photo(tmp_path / "s.jpg", (3, 2, 1))),
             public_id="hooks/slow",
@@ -337,7 +337,7 @@ def test_fsck_finds_catalog_and_bucket_in_agreement(nodes: tuple[Server, Server]
 def test_the_receiver_counts(cluster: Cluster) -> None:
     """The receiver this module relies on counts every POST (a test that cannot fail is a
     defect: a second POST of the same body must show)."""
-    with slow_receiver(delay_s=0) as receiver:
+    with webhook_receiver(delay_s=0) as receiver:
         for _ in range(2):
             httpx.post(receiver.url, json={"public_id": "same"})
         assert receiver.arrivals == 2
