@@ -12,6 +12,7 @@ from tests.catalog.catalog_factories import at, new_asset
 
 from cloudlet.catalog.catalog import Catalog
 from cloudlet.catalog.model import Cloud
+from cloudlet.errors import AlreadyExistsError
 
 THREADS = 8
 
@@ -91,3 +92,36 @@ def test_concurrent_settings_merges_lose_nothing(
     race(lambda i: catalog.update_cloud_settings(cloud.name, {f"k{i}": i}))
     settings = catalog.get_cloud(cloud.name).settings  # type: ignore[union-attr]
     assert settings == {f"k{i}": i for i in range(THREADS)}
+
+
+def test_renames_and_tag_commands_over_the_same_assets_do_not_deadlock(
+    catalog: Catalog, cloud: Cloud
+) -> None:
+    """A tags command locks its assets in pk order. A rename locks its asset and the one at
+    its target; taken in the other order (the renamed asset first, the target's lower pk
+    second) the two deadlock on PostgreSQL, and one of them failed as a 500 under load."""
+    low, _, _ = catalog.create_or_replace_asset(
+        cloud.id, new_asset("low"), overwrite=False, now=at(0)
+    )
+    high, _, _ = catalog.create_or_replace_asset(
+        cloud.id, new_asset("high"), overwrite=False, now=at(1)
+    )
+    assert high.id > low.id
+
+    def task(i: int) -> int:
+        refused = 0
+        for n in range(60):
+            if i % 2:
+                try:
+                    catalog.rename_asset(high.id, "low", to_type=None, overwrite=False, now=at(n))
+                except AlreadyExistsError:
+                    refused += 1
+            else:
+                found = catalog.change_tags(
+                    cloud.id, "image", "upload", ["high", "low"], "add", [f"t{n % 3}"], at(n)
+                )
+                assert found == ["high", "low"]
+        return refused
+
+    assert sum(race(task)) == THREADS // 2 * 60  # every rename met the asset at its target
+    assert {tag for tag in catalog.list_tags(cloud.id, "image").items} == {"t0", "t1", "t2"}

@@ -71,6 +71,7 @@ class AssetChanges(Database):
         from_public_id: str | None,
         removed: list[RemovedAsset] | None,
     ) -> tuple[Asset, list[str]]:
+        _lock_with_target(conn, asset_pk, to_public_id, to_type)
         asset = load_asset(conn, asset_pk, for_update=True)
         if asset is None or from_public_id not in (None, asset.public_id):
             raise NotFoundError("Resource not found")
@@ -189,6 +190,37 @@ class AssetChanges(Database):
                     .values(context=merged, updated_at=now)
                 )
             return [pid for pid in dict.fromkeys(public_ids) if pid in found]
+
+
+def _lock_with_target(
+    conn: Connection, asset_pk: int, to_public_id: str, to_type: str | None
+) -> None:
+    """Row-lock the asset being renamed and the one at its target (if any) in one statement,
+    in pk order, as the bulk commands lock theirs (``_asset_pks``, the deletes): a rename
+    onto an asset with a lower pk would otherwise hold its own row while waiting for the
+    target's, and deadlock with a tags command over both (PostgreSQL; SQLite serialises
+    writers anyway). A concurrent rename that moves the asset meanwhile leaves
+    ``_clear_target`` to lock the right target, as before."""
+    current = conn.execute(
+        sa.select(assets.c.cloud_id, assets.c.resource_type, assets.c.type).where(
+            assets.c.id == asset_pk
+        )
+    ).first()
+    if current is None:
+        return
+    at_target = sa.and_(
+        assets.c.cloud_id == current.cloud_id,
+        assets.c.resource_type == current.resource_type,
+        assets.c.type == (to_type or current.type),
+        assets.c.public_id == to_public_id,
+    )
+    query = (
+        sa.select(assets.c.id)
+        .where(sa.or_(assets.c.id == asset_pk, at_target))
+        .order_by(assets.c.id)
+        .with_for_update()
+    )
+    conn.execute(query).all()
 
 
 def _asset_pks(
