@@ -228,22 +228,33 @@ def _asset_pks(
 ) -> dict[str, int]:
     """The pks of the named assets, row-locked in pk order: concurrent bulk commands over
     overlapping assets then queue instead of deadlocking (PostgreSQL; SQLite serialises
-    writers anyway)."""
+    writers anyway). Up to one slice of ids they are found and locked by one statement;
+    more are found first and then locked slice by slice of sorted pks, so that the order
+    holds across slices (an asset renamed away meanwhile is left out)."""
+    wanted = list(dict.fromkeys(public_ids))
+    named = sa.and_(
+        assets.c.cloud_id == cloud_id,
+        assets.c.resource_type == resource_type,
+        assets.c.type == type,
+    )
+    columns = (assets.c.public_id, assets.c.id)
+    parts = list(chunks(wanted))
+    if len(parts) == 1:
+        query = sa.select(*columns).where(named, assets.c.public_id.in_(parts[0]))
+        rows = conn.execute(query.order_by(assets.c.id).with_for_update())
+        return {public_id: pk for public_id, pk in rows}
     found: dict[str, int] = {}
-    for part in chunks(list(dict.fromkeys(public_ids))):
-        query = (
-            sa.select(assets.c.public_id, assets.c.id)
-            .where(
-                assets.c.cloud_id == cloud_id,
-                assets.c.resource_type == resource_type,
-                assets.c.type == type,
-                assets.c.public_id.in_(part),
-            )
-            .order_by(assets.c.id)
-            .with_for_update()
-        )
-        found.update({row.public_id: row.id for row in conn.execute(query)})
-    return found
+    for part in parts:
+        rows = conn.execute(sa.select(*columns).where(named, assets.c.public_id.in_(part)))
+        found.update({public_id: pk for public_id, pk in rows})
+    asked = set(wanted)
+    locked: dict[str, int] = {}
+    for part in chunks(sorted(found.values())):
+        query = sa.select(*columns).where(named, assets.c.id.in_(part))
+        for public_id, pk in conn.execute(query.order_by(assets.c.id).with_for_update()):
+            if public_id in asked:
+                locked[public_id] = pk
+    return locked
 
 
 def _delete_tags(conn: Connection, pks: list[int], tags: Sequence[str] | None) -> None:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cloudlet.catalog.asset_writes import delete_rows
 from cloudlet.catalog.assets import asset_filters, prefix_condition
-from cloudlet.catalog.db import Database
+from cloudlet.catalog.db import Database, chunks
 from cloudlet.catalog.model import RemovedAsset
 from cloudlet.catalog.schema import assets
 
@@ -66,11 +67,13 @@ class AssetDeletes(Database):
             rows = conn.execute(query).all()
             page = DeletedPage(partial=len(rows) > limit)
             rows = rows[:limit]
+            page.last_pk = rows[-1].id if rows else None
+            page.last_public_id = rows[-1].public_id if rows else None
+            if selection.prefix is not None:
+                rows = _lock_in_pk_order(conn, cloud_id, selection, [row.id for row in rows])
             by_ids = selection.asset_ids is not None
             page.deleted = [row.asset_id if by_ids else row.public_id for row in rows]
             page.storage_keys = delete_rows(conn, [row.id for row in rows], page.removed)
-            page.last_pk = rows[-1].id if rows else None
-            page.last_public_id = rows[-1].public_id if rows else None
             return page
 
 
@@ -88,13 +91,37 @@ def _select(
     if selection.asset_ids is not None:
         query = query.where(assets.c.asset_id.in_(list(selection.asset_ids)))
     if selection.prefix is None:
-        query = query.where(assets.c.id > after_pk).order_by(assets.c.id)
-    else:
-        query = query.where(prefix_condition(assets.c.public_id, selection.prefix))
-        if after_public_id is not None:
-            query = query.where(_after_key(after_public_id, after_pk))
-        query = query.order_by(assets.c.public_id, assets.c.id)
-    return query.with_for_update()
+        return query.where(assets.c.id > after_pk).order_by(assets.c.id).with_for_update()
+    # a prefix page is read in public id order and locked afterwards, in pk order
+    query = query.where(prefix_condition(assets.c.public_id, selection.prefix))
+    if after_public_id is not None:
+        query = query.where(_after_key(after_public_id, after_pk))
+    return query.order_by(assets.c.public_id, assets.c.id)
+
+
+def _lock_in_pk_order(
+    conn: Connection, cloud_id: int, selection: Selection, pks: list[int]
+) -> list[Any]:
+    """Row-lock a prefix page's assets in pk order, as every other write that locks several
+    assets does (tags, context, deletes by ids, rename): locked in public id order, two
+    assets whose public ids sort the other way round from their pks could deadlock this
+    delete with a tags command over both (PostgreSQL; SQLite serialises writers anyway).
+    An asset that a concurrent rename or delete took out of the selection meanwhile is left
+    out; the rows come back in the page's (public id, pk) order."""
+    locked: list[Any] = []
+    for part in chunks(sorted(pks)):
+        query = (
+            sa.select(assets.c.id, assets.c.public_id, assets.c.asset_id)
+            .where(assets.c.cloud_id == cloud_id, assets.c.id.in_(part))
+            .where(
+                *asset_filters(selection.resource_type, selection.type, selection.tag, None, None)
+            )
+            .where(prefix_condition(assets.c.public_id, selection.prefix or ""))
+            .order_by(assets.c.id)
+            .with_for_update()
+        )
+        locked += conn.execute(query).all()
+    return sorted(locked, key=lambda row: (row.public_id, row.id))
 
 
 def _after_key(public_id: str, pk: int) -> Any:
