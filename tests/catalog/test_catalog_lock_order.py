@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -52,13 +52,18 @@ def _lock(conn: sa.Connection, pk: int, *, nowait: bool = False) -> None:
     conn.execute(sa.select(assets.c.id).where(assets.c.id == pk).with_for_update(nowait=nowait))
 
 
-def _wait_until_blocked_by(catalog: Catalog, holder_pid: int) -> None:
+def _wait_until_blocked_by(catalog: Catalog, holder_pid: int, pending: Future[Any]) -> None:
     query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
     deadline = time.monotonic() + 20
     with catalog.engine.connect() as watcher:
         while time.monotonic() < deadline:
-            if watcher.scalar(query, {"pid": holder_pid}):
+            blocked = watcher.scalar(query, {"pid": holder_pid})
+            watcher.rollback()  # pg_stat_activity is read once per transaction
+            if blocked:
                 return
+            if pending.done():
+                pending.result()  # the write's own error, if it failed
+                raise AssertionError("the write finished without waiting for the held row")
             time.sleep(0.02)
     raise AssertionError("the write never waited for the held row")
 
@@ -70,14 +75,14 @@ def _holds_nothing_while_waiting(
     ``higher`` row must still be free. The write's result once the holder lets go."""
     with catalog.engine.connect() as holder, ThreadPoolExecutor(1) as pool:
         transaction = holder.begin()
-        _lock(holder, lower.id)
-        pid = holder.scalar(sa.text("SELECT pg_backend_pid()"))
-        pending = pool.submit(write)
-        _wait_until_blocked_by(catalog, pid)
         try:
+            _lock(holder, lower.id)
+            pid = holder.scalar(sa.text("SELECT pg_backend_pid()"))
+            pending = pool.submit(write)
+            _wait_until_blocked_by(catalog, pid, pending)
             _lock(holder, higher.id, nowait=True)  # LockNotAvailable: the write holds it
         finally:
-            transaction.rollback()
+            transaction.rollback()  # a failure above must not leave the write waiting
         return pending.result(timeout=30)
 
 
@@ -125,3 +130,26 @@ def test_a_tags_command_over_more_than_one_slice_locks_in_pk_order(catalog: Cata
     assert found == named
     tagged = catalog.get_asset(cloud.id, "image", "upload", "n000")
     assert tagged is not None and list(tagged.tags) == ["t"]
+
+
+def test_set_exclusive_locks_the_assets_it_takes_the_tag_from(catalog: Catalog) -> None:
+    """``set_exclusive`` removes the tag from every other asset, whose search rows its
+    triggers then rewrite: those assets are locked too, with the named ones, in pk order."""
+    cloud = catalog.create_cloud("locks", "111111111111111", "secret-secret")
+    carrier, _, _ = catalog.create_or_replace_asset(
+        cloud.id, new_asset("carrier", tags=["x"]), overwrite=False, now=T0
+    )
+    chosen, _, _ = catalog.create_or_replace_asset(
+        cloud.id, new_asset("chosen"), overwrite=False, now=at(1)
+    )
+    found = _holds_nothing_while_waiting(
+        catalog,
+        carrier,
+        chosen,
+        lambda: catalog.change_tags(
+            cloud.id, "image", "upload", ["chosen"], "set_exclusive", ["x"], at(2)
+        ),
+    )
+    assert found == ["chosen"]
+    listed = catalog.list_assets(cloud.id, "image", tag="x").items
+    assert [asset.public_id for asset in listed] == ["chosen"]

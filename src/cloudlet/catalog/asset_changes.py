@@ -149,7 +149,9 @@ class AssetChanges(Database):
         if command not in TAG_COMMANDS:
             raise BadRequestError(f"Invalid command {command!r} for tags")
         with self._write() as conn:
-            found = _asset_pks(conn, cloud_id, resource_type, type, public_ids)
+            # set_exclusive takes the tags from other assets too: they are locked with these
+            tagged = tags if command == "set_exclusive" else ()
+            found = _asset_pks(conn, cloud_id, resource_type, type, public_ids, tagged=tagged)
             pks = list(found.values())
             if command in ("replace", "remove_all"):
                 _delete_tags(conn, pks, None)
@@ -224,36 +226,53 @@ def _lock_with_target(
 
 
 def _asset_pks(
-    conn: Connection, cloud_id: int, resource_type: str, type: str, public_ids: Sequence[str]
+    conn: Connection,
+    cloud_id: int,
+    resource_type: str,
+    type: str,
+    public_ids: Sequence[str],
+    *,
+    tagged: Sequence[str] = (),
 ) -> dict[str, int]:
     """The pks of the named assets, row-locked in pk order: concurrent bulk commands over
     overlapping assets then queue instead of deadlocking (PostgreSQL; SQLite serialises
-    writers anyway). Up to one slice of ids they are found and locked by one statement;
-    more are found first and then locked slice by slice of sorted pks, so that the order
-    holds across slices (an asset renamed away meanwhile is left out)."""
+    writers anyway). ``tagged``: also lock every asset of the cloud and resource type that
+    carries one of these tags (``set_exclusive`` changes them), in the same order.
+
+    Up to one slice of ids (and nothing ``tagged``) they are found and locked by one
+    statement; otherwise the assets are found first and then locked slice by slice of
+    sorted pks, so that the order holds across slices (an asset renamed away meanwhile is
+    left out)."""
     wanted = list(dict.fromkeys(public_ids))
     named = sa.and_(
         assets.c.cloud_id == cloud_id,
         assets.c.resource_type == resource_type,
         assets.c.type == type,
     )
-    columns = (assets.c.public_id, assets.c.id)
+    columns = (assets.c.public_id, assets.c.id, assets.c.type)
     parts = list(chunks(wanted))
-    if len(parts) == 1:
+    if len(parts) == 1 and not tagged:
         query = sa.select(*columns).where(named, assets.c.public_id.in_(parts[0]))
         rows = conn.execute(query.order_by(assets.c.id).with_for_update())
-        return {public_id: pk for public_id, pk in rows}
-    found: dict[str, int] = {}
+        return {row.public_id: row.id for row in rows}
+    to_lock: set[int] = set()
     for part in parts:
-        rows = conn.execute(sa.select(*columns).where(named, assets.c.public_id.in_(part)))
-        found.update({public_id: pk for public_id, pk in rows})
+        query = sa.select(assets.c.id).where(named, assets.c.public_id.in_(part))
+        to_lock.update(conn.scalars(query))
+    if tagged:
+        carriers = sa.select(asset_tags.c.asset_pk).where(
+            asset_tags.c.cloud_id == cloud_id,
+            asset_tags.c.resource_type == resource_type,
+            asset_tags.c.tag.in_(list(tagged)),
+        )
+        to_lock.update(conn.scalars(carriers))
     asked = set(wanted)
     locked: dict[str, int] = {}
-    for part in chunks(sorted(found.values())):
-        query = sa.select(*columns).where(named, assets.c.id.in_(part))
-        for public_id, pk in conn.execute(query.order_by(assets.c.id).with_for_update()):
-            if public_id in asked:
-                locked[public_id] = pk
+    for part in chunks(sorted(to_lock)):
+        query = sa.select(*columns).where(assets.c.id.in_(part))
+        for row in conn.execute(query.order_by(assets.c.id).with_for_update()):
+            if row.public_id in asked and row.type == type:
+                locked[row.public_id] = row.id
     return locked
 
 
