@@ -136,24 +136,7 @@ def store_staged(
     mark_backup(plan.extra, cloud, options)
     plan = replace(plan, metadata=upload_values(deps, cloud, options))
     faces.prepare_upload(plan.extra, staged.path, probed.resource_type, options)
-    version_id = ids.new_hex_id()
-    reserved = None
-    if batch is not None:
-        reserved = eager_async.reserve_eager(
-            deps, cloud, batch, resource_type=probed.resource_type, type=plan.type,
-            public_id=plan.public_id, version_id=version_id,
-        )  # fmt: skip
-    try:
-        asset, existing, previous = _commit(deps, cloud, probed, staged, plan, version_id)
-    except BaseException:
-        if reserved is not None:
-            eager_async.cancel_eager(deps, reserved)
-        raise
-    queued = None
-    if reserved is not None and existing:
-        eager_async.cancel_eager(deps, reserved)
-    elif reserved is not None:
-        queued = eager_async.release_eager(deps, cloud, reserved, asset)
+    asset, existing, previous, queued = _commit_with_eager(deps, cloud, probed, staged, plan, batch)
     overwritten = previous is not None
     if not existing:
         asset = request_background_removal(deps, cloud, asset, options)
@@ -319,6 +302,35 @@ def _eager_batch(options: Mapping[str, Any]) -> eager_async.EagerBatch | None:
     if not items or not as_bool(options, "eager_async"):
         return None
     return eager_async.eager_batch(items, options, force=False)
+
+
+def _commit_with_eager(
+    deps: Deps,
+    cloud: Cloud,
+    probed: ProbeResult,
+    staged: Staged,
+    plan: UploadPlan,
+    batch: eager_async.EagerBatch | None,
+) -> tuple[Asset, bool, Asset | None, dict[str, Any] | None]:
+    """``_commit``, with the upload's ``eager_async`` job (if any) through the outbox:
+    reserved before the write, queued after it committed, cancelled when it failed or kept
+    an existing asset. The fourth value: the queued job's response fields, or None."""
+    version_id = ids.new_hex_id()
+    if batch is None:
+        return *_commit(deps, cloud, probed, staged, plan, version_id), None
+    reserved = eager_async.reserve_eager(
+        deps, cloud, batch, resource_type=probed.resource_type, type=plan.type,
+        public_id=plan.public_id, version_id=version_id,
+    )  # fmt: skip
+    try:
+        asset, existing, previous = _commit(deps, cloud, probed, staged, plan, version_id)
+    except BaseException:
+        eager_async.cancel_eager(deps, reserved)
+        raise
+    if existing:
+        eager_async.cancel_eager(deps, reserved)
+        return asset, existing, previous, None
+    return asset, existing, previous, eager_async.release_eager(deps, cloud, reserved, asset)
 
 
 def _commit(
